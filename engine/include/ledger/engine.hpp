@@ -1,0 +1,59 @@
+// The engine: one writer that takes commands from any thread in batches, decides each against the
+// current state, appends the resulting events in one LMDB write transaction, commits once and only
+// then completes the callers. The public surface of the library, with verify.hpp.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "ledger/commands.hpp"
+#include "ledger/ledger_state.hpp"
+#include "ledger/options.hpp"
+#include "ledger/result.hpp"
+
+namespace ledger {
+
+struct WriterStats {
+  std::uint64_t batches = 0;          // committed write transactions
+  std::uint64_t commands = 0;         // commands answered (applied, replayed or rejected)
+  std::uint64_t events = 0;           // events appended
+  std::uint64_t rejected = 0;         // commands rejected with a business or input error
+  std::uint64_t replayed = 0;         // retries answered from the idempotency index
+  std::uint64_t failed_batches = 0;   // batches whose commit failed (nothing acknowledged)
+  std::uint64_t map_growths = 0;      // times the LMDB map was doubled
+  std::uint64_t last_batch_commands = 0;
+  std::uint64_t queue_depth = 0;
+  std::uint64_t log_bytes = 0;        // bytes of the LMDB file in use
+};
+
+class Engine {
+ public:
+  // Opens (creating when missing) the log in options.dir and folds it into the decision state,
+  // checking every record; a damaged log fails with `corruption` naming the sequence number.
+  static Result<std::unique_ptr<Engine>> open(EngineOptions options);
+  // Drains the queue (every submitted command is answered), then stops the writer.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Thread-safe, never blocks. `done` runs on the writer thread once the outcome is durable, or
+  // at once with `overloaded` when the queue is full, or `shutting_down` after close began.
+  void submit(Command command, Completion done);
+  // Blocking convenience over submit.
+  CommandResult execute(Command command);
+  // Runs `fn` on the writer thread between batches against the state of the last commit, and
+  // waits for it. For tests, tools and snapshots; keep `fn` short, commands wait meanwhile.
+  void inspect(const std::function<void(const LedgerState&)>& fn);
+
+  std::uint64_t last_seq() const;
+  WriterStats stats() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ledger

@@ -1,0 +1,150 @@
+// The decision state: master data and the double-entry stock ledger, as folded from the log.
+// The writer owns the live instance; readers see it through Engine::inspect (on the writer thread
+// between batches) or fold their own copy from the log (replay, verify).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ledger/commands.hpp"
+#include "ledger/hash.hpp"
+
+namespace ledger {
+
+struct Balance {
+  std::int64_t on_hand = 0;   // units in minus units out
+  std::int64_t reserved = 0;  // held by pending reservations
+  std::int64_t available() const { return on_hand - reserved; }
+  bool is_zero() const { return on_hand == 0 && reserved == 0; }
+  bool operator==(const Balance&) const = default;
+};
+
+struct RegionRecord {
+  std::string name;
+};
+struct WarehouseRecord {
+  std::string name, region;
+  std::int32_t lat_e6 = 0, lon_e6 = 0, daily_capacity_cases = 0;
+};
+struct DealerRecord {
+  std::string name, region;
+  std::vector<std::string> territory;
+  std::int64_t credit_limit_cents = 0;
+};
+struct StoreRecord {
+  std::string name, dealer, region;
+  std::int32_t lat_e6 = 0, lon_e6 = 0;
+};
+struct SkuRecord {
+  std::string name;
+  std::int32_t case_units = 1;
+  Prices prices, floors;
+};
+
+enum class TransferStatus { in_transit, received };
+struct TransferRecord {
+  std::string from, to;
+  std::vector<StockLineInput> lines;
+  TransferStatus status = TransferStatus::in_transit;
+};
+
+enum class ReservationStatus { pending, posted, voided, expired };
+const char* reservation_status_name(ReservationStatus status);
+struct ReservationRecord {
+  std::string from, to;
+  std::vector<StockLineInput> lines;
+  std::int64_t deadline_us = 0;
+  ReservationStatus status = ReservationStatus::pending;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+class LedgerState {
+ public:
+  // ---- master data
+  const RegionRecord* region(std::string_view id) const { return find(regions_, id); }
+  const WarehouseRecord* warehouse(std::string_view id) const { return find(warehouses_, id); }
+  const DealerRecord* dealer(std::string_view id) const { return find(dealers_, id); }
+  const StoreRecord* store(std::string_view id) const { return find(stores_, id); }
+  const SkuRecord* sku(std::string_view id) const { return find(skus_, id); }
+  const TransferRecord* transfer(std::string_view id) const { return find(transfers_, id); }
+  const ReservationRecord* reservation(std::string_view id) const { return find(reservations_, id); }
+  std::size_t region_count() const { return regions_.size(); }
+  std::size_t warehouse_count() const { return warehouses_.size(); }
+  std::size_t dealer_count() const { return dealers_.size(); }
+  std::size_t store_count() const { return stores_.size(); }
+  std::size_t sku_count() const { return skus_.size(); }
+
+  // ---- stock
+  Balance balance(std::string_view location, std::string_view sku) const;
+  // Every non-zero balance, in no particular order.
+  void for_each_balance(const std::function<void(std::string_view location, std::string_view sku,
+                                                 const Balance&)>& fn) const;
+  // Reservations still holding stock, earliest deadline first.
+  const std::set<std::pair<std::int64_t, std::string>>& pending_deadlines() const { return pending_deadlines_; }
+
+  // ---- log position
+  std::uint64_t last_seq() const { return last_seq_; }
+  const Hash32& chain_head() const { return chain_head_; }
+  std::int64_t last_ts_us() const { return last_ts_us_; }
+  std::uint64_t stream_version(std::string_view stream) const;
+  std::size_t stream_count() const { return stream_versions_.size(); }
+
+  // The invariants of DESIGN.md: per SKU the balances over all locations sum to zero; no real
+  // location's available below zero; nothing reserved below zero. Cost: one pass over balances.
+  Status check_invariants() const;
+
+  // The whole state as canonical sorted text: two states are equal iff their renders are equal.
+  std::string render() const;
+  Hash32 digest() const;
+
+ private:
+  friend class Fold;
+  friend class FoldAccess;
+
+  template <typename V>
+  static const V* find(const StringMap<V>& map, std::string_view id) {
+    auto it = map.find(id);
+    return it == map.end() ? nullptr : &it->second;
+  }
+
+  std::uint32_t intern_location(std::string_view location);
+  std::uint32_t intern_sku(std::string_view sku);
+  static std::uint64_t balance_key(std::uint32_t location, std::uint32_t sku) {
+    return (std::uint64_t{location} << 32) | sku;
+  }
+
+  StringMap<RegionRecord> regions_;
+  StringMap<WarehouseRecord> warehouses_;
+  StringMap<DealerRecord> dealers_;
+  StringMap<StoreRecord> stores_;
+  StringMap<SkuRecord> skus_;
+  StringMap<TransferRecord> transfers_;
+  StringMap<ReservationRecord> reservations_;
+  std::set<std::pair<std::int64_t, std::string>> pending_deadlines_;
+
+  // Locations and SKUs are interned so a balance is keyed by two small integers.
+  StringMap<std::uint32_t> location_index_;
+  std::vector<std::string> location_names_;
+  StringMap<std::uint32_t> sku_index_;
+  std::vector<std::string> sku_names_;
+  std::unordered_map<std::uint64_t, Balance> balances_;
+
+  StringMap<std::uint64_t> stream_versions_;
+  std::uint64_t last_seq_ = 0;
+  Hash32 chain_head_{};
+  std::int64_t last_ts_us_ = 0;
+};
+
+}  // namespace ledger

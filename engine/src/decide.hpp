@@ -1,0 +1,45 @@
+// Deciding a command: validate it against the current state, then emit its events. Pure apart from
+// the sink: no clock (the batch time is passed in), no I/O. A command is validated whole before it
+// emits anything, so a rejected command emits nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string_view>
+#include <vector>
+
+#include "events_generated.h"
+#include "ledger/commands.hpp"
+#include "ledger/ledger_state.hpp"
+
+namespace ledger {
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // The builder to build the event's body in. REQUIRES: nothing else is being built in it.
+  virtual flatbuffers::FlatBufferBuilder& builder() = 0;
+  // Wraps the body in an envelope (seq, time, ids, stream version, actor, chain) and stages it.
+  virtual void emit(std::string_view stream, fb::Body type, flatbuffers::Offset<void> body) = 0;
+};
+
+Status decide(const LedgerState& state, const CommandBody& body, std::int64_t now_us, EventSink& sink);
+
+// ---- shared by the decide_*.cpp files
+Status decide_master(const LedgerState& state, const CommandBody& body, EventSink& sink);
+Status decide_stock(const LedgerState& state, const CommandBody& body, std::int64_t now_us, EventSink& sink);
+
+// Lines are non-empty, at most lines_max, each naming a known SKU with 0 < qty <= qty_max.
+// Returns the total quantity per SKU (a command may list a SKU on several lines).
+Result<std::map<std::string_view, std::int64_t>> check_lines(const LedgerState& state,
+                                                             const std::vector<StockLineInput>& lines);
+// `text` is a warehouse:, dealer: or store: location that is defined.
+Status check_stock_location(const LedgerState& state, std::string_view text, std::string_view field);
+// Every SKU's total is available at `location`; else insufficient_stock naming the first short one.
+Status check_available(const LedgerState& state, std::string_view location,
+                       const std::map<std::string_view, std::int64_t>& qty_by_sku);
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::StockLine>>> build_lines(
+    flatbuffers::FlatBufferBuilder& b, const std::vector<StockLineInput>& lines);
+
+}  // namespace ledger

@@ -1,0 +1,419 @@
+#include "ledger/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "decide.hpp"
+#include "fingerprint.hpp"
+#include "fold.hpp"
+#include "ledger/limits.hpp"
+#include "ledger/location.hpp"
+#include "log_reader.hpp"
+#include "log_store.hpp"
+
+namespace ledger {
+
+namespace {
+
+// Expiries emitted at the start of one batch: bounds the batch when many deadlines pass at once;
+// the rest expire in the next batches.
+constexpr std::size_t expiries_per_batch_max = 4096;
+// A batch that fails with a full map is retried after the map doubles; from 1 GiB to 1 TiB is ten
+// doublings, so more attempts than this means something else is wrong.
+constexpr int map_growth_attempts_max = 12;
+
+const Actor system_actor{"system", "system"};
+
+struct Pending {
+  Command command;
+  Completion done;
+  std::function<void(const LedgerState&)> inspector;  // set: an inspection, not a command
+};
+
+struct Staged {
+  std::size_t offset_words = 0;
+  std::size_t size_bytes = 0;
+  Hash32 hash{};
+  std::uint64_t seq = 0;
+  std::string stream;
+  std::uint64_t version = 0;
+};
+
+Result<LedgerState> fold_store(const LogStore& store, const ProgressFn& progress) {
+  LedgerState state;
+  auto status = walk_log(store, [&](const fb::Event& e, const Hash32& h) { return Fold::apply(state, e, h); }, progress);
+  if (!status) return status.take_error();
+  return state;
+}
+
+}  // namespace
+
+struct Engine::Impl final : EventSink {
+  std::unique_ptr<LogStore> store;
+  std::shared_ptr<Clock> clock;
+  std::size_t queue_commands_max = 0;
+  LedgerState state;  // owned by the writer thread once it runs
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Pending> queue;  // guarded by mu
+  bool stopping = false;      // guarded by mu
+  std::thread writer;
+
+  std::atomic<std::uint64_t> last_seq{0};
+  mutable std::mutex stats_mu;
+  WriterStats stats;  // guarded by stats_mu
+
+  // ---- per-batch scratch, writer thread only
+  flatbuffers::FlatBufferBuilder fbb{1024};
+  Sha256 hasher;
+  Sha256 fingerprint_hasher;
+  std::vector<std::uint64_t> arena;  // staged event bytes, 8-byte aligned
+  std::vector<Staged> staged;
+  const Command* current = nullptr;  // the command being decided; null for system events
+  std::int64_t batch_ts_us = 0;
+  std::uint64_t next_seq = 0;
+  Hash32 prev_hash{};
+  std::optional<Error> fatal;  // a storage failure that aborts the whole batch
+
+  // ---- EventSink
+  flatbuffers::FlatBufferBuilder& builder() override { return fbb; }
+  void emit(std::string_view stream, fb::Body type, flatbuffers::Offset<void> body) override;
+
+  void run();
+  void process(std::vector<Pending>& items);
+  std::size_t run_batch(std::vector<Pending>& items, std::size_t begin, std::vector<CommandResult>& outcomes);
+  void stage_begin();
+  Status append_staged(Txn& txn);
+  void expire_due(Txn& txn);
+  CommandResult apply_command(Txn& txn, const Command& command);
+  CommandResult answer_retry(const Command& command, const CommandRecord& record);
+  void reload_state();
+};
+
+void Engine::Impl::stage_begin() {
+  staged.clear();
+  arena.clear();
+  next_seq = state.last_seq() + 1;
+  prev_hash = state.chain_head();
+}
+
+void Engine::Impl::emit(std::string_view stream, fb::Body type, flatbuffers::Offset<void> body) {
+  std::uint64_t seq = next_seq++;
+  std::uint64_t version = state.stream_version(stream) + 1;
+  for (const auto& s : staged) version += s.stream == stream ? 1 : 0;
+  const Actor& actor = current != nullptr ? current->actor : system_actor;
+  std::string command_id = current != nullptr ? current->command_id : std::string();
+  std::string event_id = command_id.empty() ? fmt::format("{}", seq) : fmt::format("{}/{}", command_id, staged.size());
+
+  fb::Hash32 prev(flatbuffers::span<const std::uint8_t, 32>(prev_hash.data(), 32));
+  auto actor_offset = fb::CreateActorDirect(fbb, actor.principal.c_str(), actor.role.c_str());
+  auto event = fb::CreateEvent(fbb, seq, batch_ts_us, fbb.CreateString(event_id),
+                               fbb.CreateString(command_id), fbb.CreateString(stream), version, actor_offset,
+                               &prev, type, body);
+  fb::FinishEventBuffer(fbb, event);
+
+  Staged s;
+  s.size_bytes = fbb.GetSize();
+  s.offset_words = arena.size();
+  arena.resize(arena.size() + (s.size_bytes + 7) / 8);
+  std::memcpy(arena.data() + s.offset_words, fbb.GetBufferPointer(), s.size_bytes);
+  s.hash = chain_hash(hasher, prev_hash, {reinterpret_cast<const std::uint8_t*>(arena.data() + s.offset_words), s.size_bytes});
+  s.seq = seq;
+  s.stream = std::string(stream);
+  s.version = version;
+  prev_hash = s.hash;
+  staged.push_back(std::move(s));
+  fbb.Clear();
+}
+
+// Writes the staged events and folds them into the state. A fold failure here is a bug in a
+// decide function (it accepted what the fold rejects): the batch is abandoned, not the process.
+Status Engine::Impl::append_staged(Txn& txn) {
+  for (const auto& s : staged) {
+    std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(arena.data() + s.offset_words), s.size_bytes);
+    assert(verify_event_buffer(bytes));  // assert data right before writing it (TigerStyle)
+    if (auto st = put_event(*store, txn, s.seq, s.hash, bytes); !st) return st;
+    if (auto st = put_stream_entry(*store, txn, s.stream, s.version, s.seq); !st) return st;
+    if (auto st = Fold::apply(state, *fb::GetEvent(bytes.data()), s.hash); !st) {
+      assert(false && "decide accepted an event the fold rejects");
+      return make_error(ErrorCode::storage_error, fmt::format("internal error, batch abandoned: {}", st.error().message));
+    }
+  }
+  assert(state.last_seq() == next_seq - 1);
+  return Ok{};
+}
+
+void Engine::Impl::expire_due(Txn& txn) {
+  current = nullptr;
+  std::vector<std::pair<std::int64_t, std::string>> due;
+  for (const auto& [deadline, id] : state.pending_deadlines()) {
+    if (deadline > batch_ts_us || due.size() == expiries_per_batch_max) break;
+    due.emplace_back(deadline, id);
+  }
+  for (const auto& [deadline, id] : due) {
+    stage_begin();
+    auto body = fb::CreateReservationExpiredDirect(fbb, id.c_str(), deadline);
+    emit(fmt::format("reservation:{}", id), fb::Body::ReservationExpired, body.Union());
+    if (auto st = append_staged(txn); !st) {
+      fatal = st.take_error();
+      return;
+    }
+  }
+}
+
+CommandResult Engine::Impl::answer_retry(const Command& command, const CommandRecord& record) {
+  if (fingerprint(fingerprint_hasher, command.body) != record.fingerprint) {
+    return make_error(ErrorCode::idempotency_mismatch,
+                      fmt::format("command id '{}' was used before for a different command; use a new id",
+                                  command.command_id))
+        .with("first_seq", static_cast<std::int64_t>(record.first_seq));
+  }
+  return CommandOutcome{record.first_seq, record.last_seq, true};
+}
+
+CommandResult Engine::Impl::apply_command(Txn& txn, const Command& command) {
+  if (!command.command_id.empty()) {
+    if (auto st = check_id(command.command_id, "command id"); !st) return st.take_error();
+  }
+  current = &command;
+  stage_begin();
+  Status decided = decide(state, command.body, batch_ts_us, *this);
+  fbb.Clear();
+  if (!decided) {
+    // A retry of an applied command may be rejected now (its transfer exists, its stock moved):
+    // answer it from the index before reporting the rejection.
+    if (command.command_id.empty()) return decided.take_error();
+    auto found = get_command(*store, txn, command.command_id);
+    if (!found) {
+      fatal = found.take_error();
+      return *fatal;
+    }
+    if (*found) return answer_retry(command, **found);
+    return decided.take_error();
+  }
+  assert(!staged.empty());
+  CommandOutcome outcome{staged.front().seq, staged.back().seq, false};
+  if (!command.command_id.empty()) {
+    CommandRecord record{outcome.first_seq, outcome.last_seq, fingerprint(fingerprint_hasher, command.body)};
+    auto existing = put_command_if_new(*store, txn, command.command_id, record);
+    if (!existing) {
+      fatal = existing.take_error();
+      return *fatal;
+    }
+    if (*existing) return answer_retry(command, **existing);  // staged events are dropped
+  }
+  if (auto st = append_staged(txn); !st) {
+    fatal = st.take_error();
+    return *fatal;
+  }
+  return outcome;
+}
+
+void Engine::Impl::reload_state() {
+  auto rebuilt = fold_store(*store, {});
+  // The log was readable a moment ago and we only ever aborted on top of it: failing to read it
+  // back means the storage itself is broken, and continuing would decide on a wrong state.
+  if (!rebuilt) {
+    fmt::print(stderr, "ledger: cannot re-read the log after a failed commit: {}\n", rebuilt.error().to_string());
+    std::abort();
+  }
+  state = std::move(*rebuilt);
+}
+
+// Runs items[begin, end) in one write transaction; returns end. Commands are answered in
+// `outcomes`; on a failed commit every one of them gets the failure.
+std::size_t Engine::Impl::run_batch(std::vector<Pending>& items, std::size_t begin,
+                                    std::vector<CommandResult>& outcomes) {
+  for (int attempt = 0;; ++attempt) {
+    fatal.reset();
+    std::size_t end = begin;
+    std::size_t bytes = 0;
+    auto txn = Txn::begin(*store, true);
+    if (!txn) {
+      fatal = txn.take_error();
+    } else {
+      batch_ts_us = std::max(clock->now_us(), state.last_ts_us());
+      expire_due(*txn);
+      std::uint64_t seq_before = state.last_seq();
+      for (; end < items.size() && !fatal && bytes < limits::batch_event_bytes_max; ++end) {
+        if (items[end].inspector) break;
+        outcomes[end] = apply_command(*txn, items[end].command);
+        bytes += arena.size() * 8;
+      }
+      if (!fatal && state.last_seq() != seq_before) {
+        if (auto st = txn->commit(); !st) fatal = st.take_error();
+      }
+      if (!fatal) {
+        last_seq.store(state.last_seq(), std::memory_order_release);
+        return end;
+      }
+    }
+    // Nothing of this batch is durable: forget what it did to the state, then maybe retry.
+    if (txn) txn->abort();
+    reload_state();
+    bool map_full = fatal->code == ErrorCode::storage_full && fatal->message.find("LMDB map") != std::string::npos;
+    if (map_full && attempt < map_growth_attempts_max) {
+      store->clear_stale_readers();
+      if (auto grown = store->grow_map(); grown) {
+        std::lock_guard lock(stats_mu);
+        ++stats.map_growths;
+        continue;
+      } else {
+        fatal = grown.take_error();
+      }
+    }
+    {
+      std::lock_guard lock(stats_mu);
+      ++stats.failed_batches;
+    }
+    std::size_t failed_end = begin;
+    while (failed_end < items.size() && !items[failed_end].inspector) outcomes[failed_end++] = *fatal;
+    return failed_end;
+  }
+}
+
+void Engine::Impl::process(std::vector<Pending>& items) {
+  std::vector<CommandResult> outcomes(items.size(), make_error(ErrorCode::storage_error, "not run"));
+  std::size_t i = 0;
+  while (i < items.size()) {
+    if (items[i].inspector) {
+      items[i].inspector(state);
+      ++i;
+      continue;
+    }
+    std::size_t begin = i;
+    i = run_batch(items, begin, outcomes);
+    WriterStats delta;
+    for (std::size_t k = begin; k < i; ++k) {
+      const CommandResult& r = outcomes[k];
+      ++delta.commands;
+      if (r.ok() && r->replayed) ++delta.replayed;
+      if (r.ok() && !r->replayed) delta.events += r->last_seq - r->first_seq + 1;
+      if (!r.ok()) ++delta.rejected;
+      if (items[k].done) items[k].done(r);
+    }
+    std::lock_guard lock(stats_mu);
+    ++stats.batches;
+    stats.commands += delta.commands;
+    stats.replayed += delta.replayed;
+    stats.events += delta.events;
+    stats.rejected += delta.rejected;
+    stats.last_batch_commands = delta.commands;
+  }
+}
+
+void Engine::Impl::run() {
+  std::vector<Pending> items;
+  for (;;) {
+    items.clear();
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (queue.empty() && stopping) return;
+      while (!queue.empty() && items.size() < limits::batch_commands_max) {
+        items.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    process(items);
+  }
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
+  auto impl = std::make_unique<Impl>();
+  StoreOptions store_options;
+  store_options.dir = options.dir;
+  store_options.durability = options.durability;
+  store_options.map_bytes_initial = options.map_bytes_initial;
+  store_options.map_bytes_max = options.map_bytes_max;
+  auto store = LogStore::open(store_options);
+  if (!store) return store.take_error();
+  impl->store = std::move(*store);
+  impl->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
+  impl->queue_commands_max = options.queue_commands_max != 0 ? options.queue_commands_max : limits::queue_commands_max;
+  auto state = fold_store(*impl->store, options.on_open_progress);
+  if (!state) return state.take_error();
+  impl->state = std::move(*state);
+  impl->last_seq.store(impl->state.last_seq());
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_one();
+  impl_->writer.join();
+}
+
+void Engine::submit(Command command, Completion done) {
+  std::unique_lock lock(impl_->mu);
+  if (impl_->stopping) {
+    lock.unlock();
+    if (done) done(make_error(ErrorCode::shutting_down, "the engine is closing; retry against the restarted server"));
+    return;
+  }
+  if (impl_->queue.size() >= impl_->queue_commands_max) {
+    lock.unlock();
+    if (done) {
+      done(make_error(ErrorCode::overloaded, "the writer queue is full; retry shortly")
+               .with("queue_depth", static_cast<std::int64_t>(impl_->queue_commands_max)));
+    }
+    return;
+  }
+  bool was_empty = impl_->queue.empty();
+  impl_->queue.push_back(Pending{std::move(command), std::move(done), {}});
+  lock.unlock();
+  if (was_empty) impl_->cv.notify_one();
+}
+
+CommandResult Engine::execute(Command command) {
+  std::promise<CommandResult> promise;
+  auto future = promise.get_future();
+  submit(std::move(command), [&promise](const CommandResult& r) { promise.set_value(r); });
+  return future.get();
+}
+
+void Engine::inspect(const std::function<void(const LedgerState&)>& fn) {
+  std::promise<void> promise;
+  auto future = promise.get_future();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->queue.push_back(Pending{{}, {}, [&](const LedgerState& s) {
+                                     fn(s);
+                                     promise.set_value();
+                                   }});
+  }
+  impl_->cv.notify_one();
+  future.get();
+}
+
+std::uint64_t Engine::last_seq() const { return impl_->last_seq.load(std::memory_order_acquire); }
+
+WriterStats Engine::stats() const {
+  WriterStats out;
+  {
+    std::lock_guard lock(impl_->stats_mu);
+    out = impl_->stats;
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    out.queue_depth = impl_->queue.size();
+  }
+  out.log_bytes = impl_->store->used_bytes();
+  return out;
+}
+
+}  // namespace ledger

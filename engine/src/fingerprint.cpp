@@ -1,0 +1,62 @@
+#include "fingerprint.hpp"
+
+#include <cstring>
+
+namespace ledger {
+
+namespace {
+
+// Every field is length- or width-prefixed, so no two different bodies encode the same.
+class Canon {
+ public:
+  explicit Canon(Sha256& h) : h_(h) {}
+  Canon& operator()(std::int64_t v) {
+    std::uint8_t bytes[9] = {'i'};
+    std::memcpy(bytes + 1, &v, 8);
+    h_.update(std::span<const std::uint8_t>(bytes));
+    return *this;
+  }
+  Canon& operator()(const std::string& s) {
+    (*this)(static_cast<std::int64_t>(s.size()));
+    h_.update(s);
+    return *this;
+  }
+  Canon& operator()(const std::vector<std::string>& v) {
+    (*this)(static_cast<std::int64_t>(v.size()));
+    for (const auto& s : v) (*this)(s);
+    return *this;
+  }
+  Canon& operator()(const std::vector<StockLineInput>& lines) {
+    (*this)(static_cast<std::int64_t>(lines.size()));
+    for (const auto& l : lines) (*this)(l.sku)(l.qty)(l.lot);
+    return *this;
+  }
+  Canon& operator()(const Prices& p) { return (*this)(p.wholesale_cents)(p.supply_cents)(p.retail_cents); }
+
+ private:
+  Sha256& h_;
+};
+
+void feed(Canon& c, const DefineRegion& x) { c(x.id)(x.name); }
+void feed(Canon& c, const DefineWarehouse& x) { c(x.id)(x.name)(x.region)(x.lat_e6)(x.lon_e6)(x.daily_capacity_cases); }
+void feed(Canon& c, const DefineDealer& x) { c(x.id)(x.name)(x.region)(x.territory)(x.credit_limit_cents); }
+void feed(Canon& c, const DefineStore& x) { c(x.id)(x.name)(x.dealer)(x.region)(x.lat_e6)(x.lon_e6); }
+void feed(Canon& c, const DefineSku& x) { c(x.id)(x.name)(x.case_units)(x.prices)(x.floors); }
+void feed(Canon& c, const ReceiveStock& x) { c(x.warehouse)(x.lines)(x.ref); }
+void feed(Canon& c, const AdjustStock& x) { c(x.location)(x.sku)(x.qty_delta)(x.reason); }
+void feed(Canon& c, const ShipTransfer& x) { c(x.id)(x.from)(x.to)(x.lines); }
+void feed(Canon& c, const ReceiveTransfer& x) { c(x.id); }
+void feed(Canon& c, const CreateReservation& x) { c(x.id)(x.from)(x.to)(x.lines)(x.deadline_us); }
+void feed(Canon& c, const PostReservation& x) { c(x.id)(x.lines); }
+void feed(Canon& c, const VoidReservation& x) { c(x.id)(x.reason); }
+
+}  // namespace
+
+Hash32 fingerprint(Sha256& hasher, const CommandBody& body) {
+  Canon canon(hasher);
+  canon(static_cast<std::int64_t>(body.index()));
+  std::visit([&](const auto& command) { feed(canon, command); }, body);
+  return hasher.finish();
+}
+
+}  // namespace ledger

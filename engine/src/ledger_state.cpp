@@ -1,0 +1,155 @@
+#include "ledger/ledger_state.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "ledger/location.hpp"
+
+namespace ledger {
+
+const char* reservation_status_name(ReservationStatus status) {
+  switch (status) {
+    case ReservationStatus::pending: return "pending";
+    case ReservationStatus::posted: return "posted";
+    case ReservationStatus::voided: return "voided";
+    case ReservationStatus::expired: return "expired";
+  }
+  return "unknown";
+}
+
+std::uint32_t LedgerState::intern_location(std::string_view location) {
+  auto it = location_index_.find(location);
+  if (it != location_index_.end()) return it->second;
+  auto index = static_cast<std::uint32_t>(location_names_.size());
+  location_names_.emplace_back(location);
+  location_index_.emplace(std::string(location), index);
+  return index;
+}
+
+std::uint32_t LedgerState::intern_sku(std::string_view sku) {
+  auto it = sku_index_.find(sku);
+  if (it != sku_index_.end()) return it->second;
+  auto index = static_cast<std::uint32_t>(sku_names_.size());
+  sku_names_.emplace_back(sku);
+  sku_index_.emplace(std::string(sku), index);
+  return index;
+}
+
+Balance LedgerState::balance(std::string_view location, std::string_view sku) const {
+  auto l = location_index_.find(location);
+  auto s = sku_index_.find(sku);
+  if (l == location_index_.end() || s == sku_index_.end()) return {};
+  auto it = balances_.find(balance_key(l->second, s->second));
+  return it == balances_.end() ? Balance{} : it->second;
+}
+
+void LedgerState::for_each_balance(
+    const std::function<void(std::string_view, std::string_view, const Balance&)>& fn) const {
+  for (const auto& [key, balance] : balances_) {
+    if (balance.is_zero()) continue;
+    fn(location_names_[key >> 32], sku_names_[key & 0xffffffffu], balance);
+  }
+}
+
+std::uint64_t LedgerState::stream_version(std::string_view stream) const {
+  auto it = stream_versions_.find(stream);
+  return it == stream_versions_.end() ? 0 : it->second;
+}
+
+Status LedgerState::check_invariants() const {
+  std::vector<std::int64_t> sum_by_sku(sku_names_.size(), 0);
+  for (const auto& [key, balance] : balances_) {
+    const std::string& location = location_names_[key >> 32];
+    const std::string& sku = sku_names_[key & 0xffffffffu];
+    sum_by_sku[key & 0xffffffffu] += balance.on_hand;
+    if (balance.reserved < 0) {
+      return make_error(ErrorCode::corruption, fmt::format("{} has {} of {} reserved", location, balance.reserved, sku))
+          .with("location", location)
+          .with("sku", sku);
+    }
+    auto parsed = parse_location(location);
+    if (parsed && parsed->is_real() && balance.available() < 0) {
+      return make_error(ErrorCode::corruption,
+                        fmt::format("{} has {} of {} available", location, balance.available(), sku))
+          .with("location", location)
+          .with("sku", sku);
+    }
+  }
+  for (std::size_t i = 0; i < sum_by_sku.size(); ++i) {
+    if (sum_by_sku[i] != 0) {
+      return make_error(ErrorCode::corruption,
+                        fmt::format("stock of {} sums to {} over all locations, not 0", sku_names_[i], sum_by_sku[i]))
+          .with("sku", sku_names_[i]);
+    }
+  }
+  return Ok{};
+}
+
+namespace {
+
+template <typename V, typename F>
+void render_sorted(std::string& out, const StringMap<V>& map, F&& line) {
+  std::vector<const std::pair<const std::string, V>*> rows;
+  rows.reserve(map.size());
+  for (const auto& row : map) rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (auto* row : rows) line(out, row->first, row->second);
+}
+
+void render_lines(std::string& out, const std::vector<StockLineInput>& lines) {
+  for (const auto& l : lines) out += fmt::format(" {}x{}{}{}", l.qty, l.sku, l.lot.empty() ? "" : "@", l.lot);
+}
+
+}  // namespace
+
+std::string LedgerState::render() const {
+  std::string out = fmt::format("seq={} head={} ts={}\n", last_seq_, to_hex(chain_head_), last_ts_us_);
+  render_sorted(out, regions_, [](std::string& o, const std::string& id, const RegionRecord& r) {
+    o += fmt::format("region {} '{}'\n", id, r.name);
+  });
+  render_sorted(out, warehouses_, [](std::string& o, const std::string& id, const WarehouseRecord& w) {
+    o += fmt::format("warehouse {} '{}' {} {},{} cap={}\n", id, w.name, w.region, w.lat_e6, w.lon_e6,
+                     w.daily_capacity_cases);
+  });
+  render_sorted(out, dealers_, [](std::string& o, const std::string& id, const DealerRecord& d) {
+    o += fmt::format("dealer {} '{}' {} [{}] credit={}\n", id, d.name, d.region, fmt::join(d.territory, ","),
+                     d.credit_limit_cents);
+  });
+  render_sorted(out, stores_, [](std::string& o, const std::string& id, const StoreRecord& s) {
+    o += fmt::format("store {} '{}' {} {} {},{}\n", id, s.name, s.dealer, s.region, s.lat_e6, s.lon_e6);
+  });
+  render_sorted(out, skus_, [](std::string& o, const std::string& id, const SkuRecord& s) {
+    o += fmt::format("sku {} '{}' case={} prices={}/{}/{} floors={}/{}/{}\n", id, s.name, s.case_units,
+                     s.prices.wholesale_cents, s.prices.supply_cents, s.prices.retail_cents,
+                     s.floors.wholesale_cents, s.floors.supply_cents, s.floors.retail_cents);
+  });
+  render_sorted(out, transfers_, [](std::string& o, const std::string& id, const TransferRecord& t) {
+    o += fmt::format("transfer {} {}->{} {}", id, t.from, t.to,
+                     t.status == TransferStatus::in_transit ? "in_transit" : "received");
+    render_lines(o, t.lines);
+    o += "\n";
+  });
+  render_sorted(out, reservations_, [](std::string& o, const std::string& id, const ReservationRecord& r) {
+    o += fmt::format("reservation {} {}->{} {} by={}", id, r.from, r.to, reservation_status_name(r.status),
+                     r.deadline_us);
+    render_lines(o, r.lines);
+    o += "\n";
+  });
+  std::map<std::pair<std::string_view, std::string_view>, Balance> sorted;
+  for_each_balance([&](std::string_view l, std::string_view s, const Balance& b) { sorted[{l, s}] = b; });
+  for (const auto& [key, b] : sorted) {
+    out += fmt::format("balance {} {} on_hand={} reserved={}\n", key.first, key.second, b.on_hand, b.reserved);
+  }
+  std::map<std::string_view, std::uint64_t> streams(stream_versions_.begin(), stream_versions_.end());
+  for (const auto& [stream, version] : streams) out += fmt::format("stream {} v{}\n", stream, version);
+  return out;
+}
+
+Hash32 LedgerState::digest() const {
+  Sha256 hasher;
+  return hasher.update(render()).finish();
+}
+
+}  // namespace ledger

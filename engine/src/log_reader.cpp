@@ -1,0 +1,105 @@
+#include "log_reader.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace ledger {
+
+namespace {
+constexpr std::uint64_t progress_every_events = 1 << 16;
+
+Error corrupt(std::uint64_t seq, std::string message) {
+  return make_error(ErrorCode::corruption, fmt::format("event {}: {}", seq, message))
+      .with("seq", static_cast<std::int64_t>(seq));
+}
+}  // namespace
+
+bool verify_event_buffer(std::span<const std::uint8_t> bytes) {
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), flatbuffer_depth_max, flatbuffer_tables_max);
+  return fb::VerifyEventBuffer(verifier);
+}
+
+Status check_record(std::uint64_t seq, const Hash32& prev_hash, std::span<const std::uint8_t> record,
+                    Sha256& hasher, std::vector<std::uint64_t>& aligned, const fb::Event** event, Hash32* hash) {
+  if (record.size() < record_hash_bytes + 8) return corrupt(seq, fmt::format("record is only {} bytes", record.size()));
+  std::span<const std::uint8_t> stored_hash = record.first(record_hash_bytes);
+  std::span<const std::uint8_t> body = record.subspan(record_hash_bytes);
+  aligned.resize((body.size() + 7) / 8);
+  std::memcpy(aligned.data(), body.data(), body.size());
+  std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(aligned.data()), body.size());
+
+  *hash = chain_hash(hasher, prev_hash, bytes);
+  if (std::memcmp(hash->data(), stored_hash.data(), record_hash_bytes) != 0) {
+    return corrupt(seq, "chain hash does not match the record's bytes (tampered or damaged)");
+  }
+  if (!verify_event_buffer(bytes)) return corrupt(seq, "not a valid event buffer");
+  const fb::Event* e = fb::GetEvent(bytes.data());
+  if (e->seq() != seq) return corrupt(seq, fmt::format("envelope says seq {}", e->seq()));
+  if (e->prev_hash() == nullptr ||
+      std::memcmp(e->prev_hash()->bytes()->data(), prev_hash.data(), record_hash_bytes) != 0) {
+    return corrupt(seq, "prev_hash does not match the previous event's chain hash");
+  }
+  *event = e;
+  return Ok{};
+}
+
+Result<std::uint64_t> count_events(const LogStore& store) {
+  auto txn = Txn::begin(store, false);
+  if (!txn) return txn.take_error();
+  MDB_cursor* cursor = nullptr;
+  if (int rc = mdb_cursor_open(txn->raw(), store.events(), &cursor); rc != 0) return lmdb_error(rc, "opening a cursor");
+  MDB_val key{}, data{};
+  int rc = mdb_cursor_get(cursor, &key, &data, MDB_LAST);
+  mdb_cursor_close(cursor);
+  if (rc == MDB_NOTFOUND) return std::uint64_t{0};
+  if (rc != 0) return lmdb_error(rc, "finding the last event");
+  if (key.mv_size != 8) return corrupt(0, "last key is not 8 bytes");
+  return get_u64_be(static_cast<const std::uint8_t*>(key.mv_data));
+}
+
+Status walk_log(const LogStore& store, const EventVisitor& visit, const ProgressFn& progress) {
+  std::uint64_t total = 0;
+  if (progress) {
+    auto count = count_events(store);
+    if (!count) return count.take_error();
+    total = *count;
+  }
+  auto txn = Txn::begin(store, false);
+  if (!txn) return txn.take_error();
+  MDB_cursor* cursor = nullptr;
+  if (int rc = mdb_cursor_open(txn->raw(), store.events(), &cursor); rc != 0) return lmdb_error(rc, "opening a cursor");
+  Sha256 hasher;
+  std::vector<std::uint64_t> aligned;
+  Hash32 prev{};
+  std::uint64_t expected = 1;
+  MDB_val key{}, data{};
+  Status status;
+  for (int rc = mdb_cursor_get(cursor, &key, &data, MDB_FIRST); rc != MDB_NOTFOUND;
+       rc = mdb_cursor_get(cursor, &key, &data, MDB_NEXT), ++expected) {
+    if (rc != 0) {
+      status = lmdb_error(rc, fmt::format("reading event {}", expected));
+      break;
+    }
+    std::uint64_t seq = key.mv_size == 8 ? get_u64_be(static_cast<const std::uint8_t*>(key.mv_data)) : 0;
+    if (seq != expected) {
+      status = corrupt(expected, seq == 0 ? std::string("key is not a sequence number")
+                                          : fmt::format("missing: the next stored event is {}", seq));
+      break;
+    }
+    const fb::Event* event = nullptr;
+    Hash32 hash{};
+    status = check_record(seq, prev, {static_cast<const std::uint8_t*>(data.mv_data), data.mv_size}, hasher, aligned,
+                          &event, &hash);
+    if (!status) break;
+    status = visit(*event, hash);
+    if (!status) break;
+    prev = hash;
+    if (progress && seq % progress_every_events == 0) progress(seq, total);
+  }
+  mdb_cursor_close(cursor);
+  if (status && progress) progress(expected - 1, total);
+  return status;
+}
+
+}  // namespace ledger
