@@ -24,6 +24,7 @@ class TempDir {
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
+    if (std::getenv("KEEP_TEST_DIRS")) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
@@ -40,8 +41,10 @@ struct Harness {
   std::shared_ptr<ledger::ManualClock> clock = std::make_shared<ledger::ManualClock>(t0_us);
   std::unique_ptr<ledger::Engine> engine;
 
-  explicit Harness(ledger::EngineOptions options = {}) { open(std::move(options)); }
-  void open(ledger::EngineOptions options = {}) {
+  ledger::EngineOptions options;
+
+  explicit Harness(ledger::EngineOptions o = {}) : options(std::move(o)) { open(); }
+  void open() {
     options.dir = dir.path();
     options.clock = clock;
     auto opened = ledger::Engine::open(options);

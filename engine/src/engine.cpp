@@ -239,15 +239,17 @@ std::size_t Engine::Impl::run_batch(std::vector<Pending>& items, std::size_t beg
     if (!txn) {
       fatal = txn.take_error();
     } else {
+      // Whatever this transaction appends (expiries included) is committed or forgotten as one:
+      // the state may run ahead of the disk only until the commit below.
+      std::uint64_t seq_at_begin = state.last_seq();
       batch_ts_us = std::max(clock->now_us(), state.last_ts_us());
       expire_due(*txn);
-      std::uint64_t seq_before = state.last_seq();
       for (; end < items.size() && !fatal && bytes < limits::batch_event_bytes_max; ++end) {
         if (items[end].inspector) break;
         outcomes[end] = apply_command(*txn, items[end].command);
         bytes += arena.size() * 8;
       }
-      if (!fatal && state.last_seq() != seq_before) {
+      if (!fatal && state.last_seq() != seq_at_begin) {
         if (auto st = txn->commit(); !st) fatal = st.take_error();
       }
       if (!fatal) {

@@ -40,15 +40,24 @@ class FoldAccess {
   Status body();
 
  private:
-  Balance& balance(std::string_view location, std::string_view sku) {
-    return s_.balances_[LedgerState::balance_key(s_.intern_location(location), s_.intern_sku(sku))];
-  }
-  Status check_available(std::string_view location, const Balance& b, std::string_view sku) {
-    auto parsed = parse_location(location);
-    if (!parsed) return contradiction(event_, fmt::format("'{}' is not a location", location));
-    if (parsed->is_real() && b.available() < 0) {
+  // Adds to a balance, then checks it and drops it when it is back to zero.
+  Status change(std::string_view location, std::string_view sku, std::int64_t on_hand_delta,
+                std::int64_t reserved_delta) {
+    std::uint32_t l = s_.intern_location(location);
+    if (s_.location_class_[l] == LedgerState::LocationClass::malformed) {
+      return contradiction(event_, fmt::format("'{}' is not a location", location));
+    }
+    auto it = s_.balances_.try_emplace(LedgerState::balance_key(l, s_.intern_sku(sku))).first;
+    Balance& b = it->second;
+    b.on_hand += on_hand_delta;
+    b.reserved += reserved_delta;
+    if (b.reserved < 0) {
+      return contradiction(event_, fmt::format("{} would have {} of {} reserved", location, b.reserved, sku));
+    }
+    if (s_.location_class_[l] == LedgerState::LocationClass::real && b.available() < 0) {
       return contradiction(event_, fmt::format("{} would have {} of {} available", location, b.available(), sku));
     }
+    if (b.is_zero()) s_.balances_.erase(it);
     return Ok{};
   }
   Status stock_received(const fb::StockReceived& e);
@@ -66,26 +75,18 @@ class FoldAccess {
 Status FoldAccess::move(std::string_view from, std::string_view to, std::string_view sku, std::int64_t qty) {
   if (qty <= 0) return contradiction(event_, fmt::format("moves {} of {}", qty, sku));
   if (s_.sku(sku) == nullptr) return contradiction(event_, fmt::format("unknown SKU {}", sku));
-  Balance& source = balance(from, sku);
-  source.on_hand -= qty;
-  if (auto st = check_available(from, source, sku); !st) return st;
-  balance(to, sku).on_hand += qty;
-  return Ok{};
+  if (auto st = change(from, sku, -qty, 0); !st) return st;
+  return change(to, sku, qty, 0);
 }
 
 Status FoldAccess::reserve(std::string_view location, std::string_view sku, std::int64_t qty) {
   if (qty <= 0) return contradiction(event_, fmt::format("reserves {} of {}", qty, sku));
   if (s_.sku(sku) == nullptr) return contradiction(event_, fmt::format("unknown SKU {}", sku));
-  Balance& b = balance(location, sku);
-  b.reserved += qty;
-  return check_available(location, b, sku);
+  return change(location, sku, 0, qty);
 }
 
 Status FoldAccess::release(std::string_view location, std::string_view sku, std::int64_t qty) {
-  Balance& b = balance(location, sku);
-  if (b.reserved < qty) return contradiction(event_, fmt::format("releases {} of {} but {} is held", qty, sku, b.reserved));
-  b.reserved -= qty;
-  return Ok{};
+  return change(location, sku, 0, -qty);
 }
 
 Status FoldAccess::stock_received(const fb::StockReceived& e) {

@@ -24,6 +24,10 @@ std::uint32_t LedgerState::intern_location(std::string_view location) {
   if (it != location_index_.end()) return it->second;
   auto index = static_cast<std::uint32_t>(location_names_.size());
   location_names_.emplace_back(location);
+  auto parsed = parse_location(location);
+  location_class_.push_back(!parsed             ? LocationClass::malformed
+                            : parsed->is_real() ? LocationClass::real
+                                                : LocationClass::virtual_location);
   location_index_.emplace(std::string(location), index);
   return index;
 }
@@ -69,8 +73,10 @@ Status LedgerState::check_invariants() const {
           .with("location", location)
           .with("sku", sku);
     }
-    auto parsed = parse_location(location);
-    if (parsed && parsed->is_real() && balance.available() < 0) {
+    if (balance.is_zero()) {
+      return make_error(ErrorCode::corruption, fmt::format("{} keeps a zero balance of {}", location, sku));
+    }
+    if (location_class_[key >> 32] == LocationClass::real && balance.available() < 0) {
       return make_error(ErrorCode::corruption,
                         fmt::format("{} has {} of {} available", location, balance.available(), sku))
           .with("location", location)

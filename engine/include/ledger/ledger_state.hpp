@@ -137,8 +137,13 @@ class LedgerState {
   // Locations and SKUs are interned so a balance is keyed by two small integers.
   StringMap<std::uint32_t> location_index_;
   std::vector<std::string> location_names_;
+  // By location index, decided once when interned: malformed names (only a damaged log has them),
+  // virtual locations (may go negative) and real ones (never below zero available).
+  enum class LocationClass : std::uint8_t { malformed, virtual_location, real };
+  std::vector<LocationClass> location_class_;
   StringMap<std::uint32_t> sku_index_;
   std::vector<std::string> sku_names_;
+  // Only non-zero balances are kept: a transit location is emptied by its receipt and forgotten.
   std::unordered_map<std::uint64_t, Balance> balances_;
 
   StringMap<std::uint64_t> stream_versions_;
