@@ -6,6 +6,10 @@
 
 #include <filesystem>
 #include <memory>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 

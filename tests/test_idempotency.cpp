@@ -7,6 +7,8 @@
 using namespace ledger;
 using test::Harness;
 
+TEST_SUITE_BEGIN("idempotency");
+
 TEST_CASE("retrying a command with the same id and body answers the first outcome and writes nothing") {
   Harness h;
   h.small_network();
@@ -87,3 +89,5 @@ TEST_CASE("idempotency survives a restart") {
   CHECK(again.first_seq == first.first_seq);
   CHECK(h.balance("warehouse:W1", "A").on_hand == 10);
 }
+
+TEST_SUITE_END();

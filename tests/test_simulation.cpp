@@ -296,6 +296,8 @@ std::uint64_t pick_seed() {
 
 }  // namespace
 
+TEST_SUITE_BEGIN("simulation");
+
 TEST_CASE("simulation: random commands at network scale agree with the reference model, invariants hold") {
   std::uint64_t seed = pick_seed();
   demo::NetworkSize size;  // 32 regions, 8 warehouses, 2000 dealers, 12000 stores, 300 SKUs
@@ -311,3 +313,5 @@ TEST_CASE("simulation: the same seed gives the same log, to the last bit of the 
   CHECK(first.events == second.events);
   CHECK(first.chain_head == second.chain_head);
 }
+
+TEST_SUITE_END();

@@ -5,6 +5,8 @@
 using namespace ledger;
 using test::Harness;
 
+TEST_SUITE_BEGIN("rules");
+
 TEST_CASE("a receipt moves stock from production into a warehouse; every SKU still sums to zero") {
   Harness h;
   h.small_network();
@@ -202,3 +204,5 @@ TEST_CASE("the whole state renders canonically (a small history, as one string)"
         "stream sku:A v1\n"
         "stream warehouse:W1 v2\n");
 }
+
+TEST_SUITE_END();
