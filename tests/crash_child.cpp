@@ -1,6 +1,7 @@
 // A process for the crash tests (tests/test_crash.cpp). It prints one line per event it is sure of:
 //   ack <command_id> <first_seq> <last_seq>   after the engine acknowledged the command (durable)
-//   full <message>                            when a commit failed for lack of space
+//   full <error>                              when a commit failed for lack of space
+//   fail <error>                              when a command failed otherwise
 // Modes:
 //   write  DIR SEED            apply transfers forever (until killed)
 //   fsize  DIR SEED BYTES      the same under a file size limit of BYTES; stops after 20 failures
@@ -62,7 +63,7 @@ int write_forever(const char* dir, std::uint64_t seed, int failures_max) {
                         if (r.ok()) {
                           say(fmt::format("ack {} {} {}", id, r->first_seq, r->last_seq));
                         } else {
-                          if (r.error().code == ErrorCode::storage_full) say("full " + r.error().message);
+                          say((r.error().code == ErrorCode::storage_full ? "full " : "fail ") + r.error().to_string());
                           ++failures;
                         }
                         --in_flight;

@@ -32,6 +32,14 @@ Error lmdb_error(int rc, std::string_view doing) {
     return make_error(ErrorCode::storage_full,
                       fmt::format("{}: the file size limit is reached (ulimit -f); raise it and retry", doing));
   }
+  if (rc == EIO) {
+    // LMDB reports a short write as EIO: that is what a full disk usually looks like.
+    return make_error(ErrorCode::storage_error,
+                      fmt::format("{}: write failed (I/O error, or a short write on a full disk); check free space "
+                                  "(df) and the kernel log",
+                                  doing))
+        .with("lmdb_rc", rc);
+  }
   return make_error(ErrorCode::storage_error, fmt::format("{}: {}", doing, mdb_strerror(rc))).with("lmdb_rc", rc);
 }
 
