@@ -28,6 +28,7 @@ Status decide(const LedgerState& state, const CommandBody& body, std::int64_t no
 // ---- shared by the decide_*.cpp files
 Status decide_master(const LedgerState& state, const CommandBody& body, EventSink& sink);
 Status decide_stock(const LedgerState& state, const CommandBody& body, std::int64_t now_us, EventSink& sink);
+Status decide_access(const LedgerState& state, const CommandBody& body, EventSink& sink);
 
 // Lines are non-empty, at most lines_max, each naming a known SKU with 0 < qty <= qty_max.
 // Returns the total quantity per SKU (a command may list a SKU on several lines).

@@ -263,6 +263,9 @@ Status decide(const LedgerState& state, const CommandBody& body, std::int64_t no
   bool is_master = std::holds_alternative<DefineRegion>(body) || std::holds_alternative<DefineWarehouse>(body) ||
                    std::holds_alternative<DefineDealer>(body) || std::holds_alternative<DefineStore>(body) ||
                    std::holds_alternative<DefineSku>(body);
+  if (std::holds_alternative<IssueToken>(body) || std::holds_alternative<RevokeToken>(body)) {
+    return decide_access(state, body, sink);
+  }
   return is_master ? decide_master(state, body, sink) : decide_stock(state, body, now_us, sink);
 }
 
@@ -270,7 +273,8 @@ const char* command_name(const CommandBody& body) {
   static constexpr const char* names[] = {"define_region",     "define_warehouse", "define_dealer",
                                           "define_store",      "define_sku",       "receive_stock",
                                           "adjust_stock",      "ship_transfer",    "receive_transfer",
-                                          "create_reservation", "post_reservation", "void_reservation"};
+                                          "create_reservation", "post_reservation", "void_reservation",
+                                          "issue_token",       "revoke_token"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   return names[body.index()];
 }

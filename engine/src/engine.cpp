@@ -67,6 +67,8 @@ struct Engine::Impl final : EventSink {
   std::thread writer;
 
   std::atomic<std::uint64_t> last_seq{0};
+  std::mutex listeners_mu;
+  std::vector<std::function<void(std::uint64_t)>> listeners;  // guarded by listeners_mu
   mutable std::mutex stats_mu;
   WriterStats stats;  // guarded by stats_mu
 
@@ -253,7 +255,11 @@ std::size_t Engine::Impl::run_batch(std::vector<Pending>& items, std::size_t beg
         if (auto st = txn->commit(); !st) fatal = st.take_error();
       }
       if (!fatal) {
-        last_seq.store(state.last_seq(), std::memory_order_release);
+        if (state.last_seq() != last_seq.load(std::memory_order_relaxed)) {
+          last_seq.store(state.last_seq(), std::memory_order_release);
+          std::lock_guard lock(listeners_mu);
+          for (const auto& listener : listeners) listener(state.last_seq());
+        }
         return end;
       }
     }
@@ -400,6 +406,15 @@ void Engine::inspect(const std::function<void(const LedgerState&)>& fn) {
   }
   impl_->cv.notify_one();
   future.get();
+}
+
+void Engine::on_commit(std::function<void(std::uint64_t)> fn) {
+  std::lock_guard lock(impl_->listeners_mu);
+  impl_->listeners.push_back(std::move(fn));
+}
+
+Status Engine::read_events(std::uint64_t from_seq, std::size_t limit, const EventVisitor& visit) const {
+  return read_log_range(*impl_->store, std::max<std::uint64_t>(from_seq, 1), limit, visit);
 }
 
 std::uint64_t Engine::last_seq() const { return impl_->last_seq.load(std::memory_order_acquire); }

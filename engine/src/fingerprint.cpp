@@ -49,6 +49,10 @@ void feed(Canon& c, const ReceiveTransfer& x) { c(x.id); }
 void feed(Canon& c, const CreateReservation& x) { c(x.id)(x.from)(x.to)(x.lines)(x.deadline_us); }
 void feed(Canon& c, const PostReservation& x) { c(x.id)(x.lines); }
 void feed(Canon& c, const VoidReservation& x) { c(x.id)(x.reason); }
+void feed(Canon& c, const IssueToken& x) {
+  c(x.prefix)(std::string(x.token_sha256.begin(), x.token_sha256.end()))(x.role)(x.scope);
+}
+void feed(Canon& c, const RevokeToken& x) { c(x.prefix); }
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "ledger/location.hpp"
 
 namespace ledger {
@@ -198,6 +200,21 @@ Status FoldAccess::body() {
       auto* b = e.body_as_SkuDefined();
       s_.skus_[std::string(fb_str(b->id()))] = {std::string(fb_str(b->name())), b->case_units(),
                                                 to_prices(b->prices()), to_prices(b->floors())};
+      return Ok{};
+    }
+    case Body::TokenIssued: {
+      auto* b = e.body_as_TokenIssued();
+      TokenRecord t;
+      if (b->token_sha256() != nullptr) std::memcpy(t.token_sha256.data(), b->token_sha256()->bytes()->data(), 32);
+      t.role = std::string(fb_str(b->role()));
+      t.scope = std::string(fb_str(b->scope()));
+      s_.tokens_[std::string(fb_str(b->prefix()))] = std::move(t);
+      return Ok{};
+    }
+    case Body::TokenRevoked: {
+      auto it = s_.tokens_.find(fb_str(e.body_as_TokenRevoked()->prefix()));
+      if (it == s_.tokens_.end()) return contradiction(e, "revokes an unknown token");
+      it->second.revoked = true;
       return Ok{};
     }
     case Body::StockReceived: return stock_received(*e.body_as_StockReceived());

@@ -143,6 +143,10 @@ std::string LedgerState::render() const {
     render_lines(o, r.lines);
     o += "\n";
   });
+  render_sorted(out, tokens_, [](std::string& o, const std::string& prefix, const TokenRecord& t) {
+    o += fmt::format("token {} {} {} {}{}\n", prefix, t.role, t.scope, to_hex(t.token_sha256).substr(0, 16),
+                     t.revoked ? " revoked" : "");
+  });
   std::map<std::pair<std::string_view, std::string_view>, Balance> sorted;
   for_each_balance([&](std::string_view l, std::string_view s, const Balance& b) { sorted[{l, s}] = b; });
   for (const auto& [key, b] : sorted) {

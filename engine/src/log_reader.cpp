@@ -44,6 +44,49 @@ Status check_record(std::uint64_t seq, const Hash32& prev_hash, std::span<const 
   return Ok{};
 }
 
+Status read_log_range(const LogStore& store, std::uint64_t from_seq, std::size_t limit,
+                      const std::function<bool(const fb::Event&, const Hash32&)>& visit) {
+  auto txn = Txn::begin(store, false);
+  if (!txn) return txn.take_error();
+  Hash32 prev{};
+  if (from_seq > 1) {
+    auto before = get_event_record(store, *txn, from_seq - 1);
+    if (!before) return before.take_error();
+    if (!*before) return Ok{};  // nothing at or after from_seq
+    if ((*before)->size() < record_hash_bytes) return corrupt(from_seq - 1, "record is too short");
+    std::memcpy(prev.data(), (*before)->data(), record_hash_bytes);
+  }
+  MDB_cursor* cursor = nullptr;
+  if (int rc = mdb_cursor_open(txn->raw(), store.events(), &cursor); rc != 0) return lmdb_error(rc, "opening a cursor");
+  std::uint8_t key_bytes[8];
+  put_u64_be(key_bytes, from_seq);
+  MDB_val key{sizeof key_bytes, key_bytes}, data{};
+  Sha256 hasher;
+  std::vector<std::uint64_t> aligned;
+  Status status;
+  std::uint64_t expected = from_seq;
+  for (int rc = mdb_cursor_get(cursor, &key, &data, MDB_SET_RANGE); rc != MDB_NOTFOUND && limit > 0;
+       rc = mdb_cursor_get(cursor, &key, &data, MDB_NEXT), ++expected, --limit) {
+    if (rc != 0) {
+      status = lmdb_error(rc, fmt::format("reading event {}", expected));
+      break;
+    }
+    std::uint64_t seq = key.mv_size == 8 ? get_u64_be(static_cast<const std::uint8_t*>(key.mv_data)) : 0;
+    if (seq != expected) {
+      status = corrupt(expected, fmt::format("missing: the next stored event is {}", seq));
+      break;
+    }
+    const fb::Event* event = nullptr;
+    Hash32 hash{};
+    status = check_record(seq, prev, {static_cast<const std::uint8_t*>(data.mv_data), data.mv_size}, hasher, aligned,
+                          &event, &hash);
+    if (!status || !visit(*event, hash)) break;
+    prev = hash;
+  }
+  mdb_cursor_close(cursor);
+  return status;
+}
+
 Result<std::uint64_t> count_events(const LogStore& store) {
   auto txn = Txn::begin(store, false);
   if (!txn) return txn.take_error();

@@ -35,6 +35,11 @@ using EventVisitor = std::function<Status(const fb::Event& event, const Hash32& 
 // first failure: a corruption error names the sequence number in details["seq"].
 Status walk_log(const LogStore& store, const EventVisitor& visit, const ProgressFn& progress = {});
 
+// Visits events [from_seq, ...] (at most `limit`) until `visit` returns false; each record is checked
+// against its predecessor's stored hash.
+Status read_log_range(const LogStore& store, std::uint64_t from_seq, std::size_t limit,
+                      const std::function<bool(const fb::Event&, const Hash32&)>& visit);
+
 // Number of events in the log (the last key), 0 when empty.
 Result<std::uint64_t> count_events(const LogStore& store);
 

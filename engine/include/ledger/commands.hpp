@@ -2,6 +2,7 @@
 // either becomes events in the log or a typed error that writes nothing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -80,9 +81,20 @@ struct VoidReservation {
   std::string id, reason;
 };
 
+// ---- access tokens: only their SHA-256 is stored, never the token
+struct IssueToken {
+  std::string prefix;  // the token's public part, used to name it (revocation, logs)
+  std::array<std::uint8_t, 32> token_sha256{};
+  std::string role;   // hq_admin, region_manager, sales_director, finance, dealer, store, member, auditor
+  std::string scope;  // the region, dealer, store or member the role is bound to; empty for global roles
+};
+struct RevokeToken {
+  std::string prefix;
+};
+
 using CommandBody = std::variant<DefineRegion, DefineWarehouse, DefineDealer, DefineStore, DefineSku,
                                  ReceiveStock, AdjustStock, ShipTransfer, ReceiveTransfer,
-                                 CreateReservation, PostReservation, VoidReservation>;
+                                 CreateReservation, PostReservation, VoidReservation, IssueToken, RevokeToken>;
 
 struct Actor {
   std::string principal = "system";

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+#include "events_generated.h"
 #include "ledger/commands.hpp"
 #include "ledger/ledger_state.hpp"
 #include "ledger/options.hpp"
@@ -49,6 +50,17 @@ class Engine {
 
   std::uint64_t last_seq() const;
   WriterStats stats() const;
+
+  // Calls `fn(last_seq)` on the writer thread after every commit, from now on. For waking readers
+  // and subscribers: keep it to a notify. REQUIRES: called before the listener's owner goes away
+  // only if the engine is closed first.
+  void on_commit(std::function<void(std::uint64_t last_seq)> fn);
+
+  // Reads committed events from `from_seq` on, in order, each record checked (engine/log_format.md),
+  // until `visit` returns false, `limit` events were visited or the log ends. Safe from any thread,
+  // concurrently with the writer (an LMDB read transaction).
+  using EventVisitor = std::function<bool(const fb::Event& event, const Hash32& chain_hash)>;
+  Status read_events(std::uint64_t from_seq, std::size_t limit, const EventVisitor& visit) const;
 
  private:
   struct Impl;

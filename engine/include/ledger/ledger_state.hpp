@@ -47,6 +47,12 @@ struct SkuRecord {
   Prices prices, floors;
 };
 
+struct TokenRecord {
+  Hash32 token_sha256{};
+  std::string role, scope;
+  bool revoked = false;
+};
+
 enum class TransferStatus { in_transit, received };
 struct TransferRecord {
   std::string from, to;
@@ -80,6 +86,7 @@ class LedgerState {
   const SkuRecord* sku(std::string_view id) const { return find(skus_, id); }
   const TransferRecord* transfer(std::string_view id) const { return find(transfers_, id); }
   const ReservationRecord* reservation(std::string_view id) const { return find(reservations_, id); }
+  const TokenRecord* token(std::string_view prefix) const { return find(tokens_, prefix); }
   std::size_t region_count() const { return regions_.size(); }
   std::size_t warehouse_count() const { return warehouses_.size(); }
   std::size_t dealer_count() const { return dealers_.size(); }
@@ -132,6 +139,7 @@ class LedgerState {
   StringMap<SkuRecord> skus_;
   StringMap<TransferRecord> transfers_;
   StringMap<ReservationRecord> reservations_;
+  StringMap<TokenRecord> tokens_;
   std::set<std::pair<std::int64_t, std::string>> pending_deadlines_;
 
   // Locations and SKUs are interned so a balance is keyed by two small integers.
