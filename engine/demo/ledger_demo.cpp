@@ -17,106 +17,6 @@
 
 using namespace ledger;
 
-namespace {
-
-struct Tally {
-  std::uint64_t applied = 0;
-  std::map<std::string, std::uint64_t> rejected_by_code;
-};
-
-// Submits every command (the writer batches them), waits for all answers.
-Tally run_all(Engine& engine, std::vector<Command> commands) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::size_t remaining = commands.size();
-  Tally tally;
-  for (auto& c : commands) {
-    engine.submit(std::move(c), [&](const CommandResult& r) {
-      std::lock_guard lock(mu);
-      if (r.ok()) {
-        ++tally.applied;
-      } else {
-        ++tally.rejected_by_code[std::string(error_code_name(r.error().code))];
-      }
-      if (--remaining == 0) cv.notify_one();
-    });
-  }
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return remaining == 0; });
-  return tally;
-}
-
-void step(Engine& engine, const char* what, std::vector<Command> commands) {
-  auto start = std::chrono::steady_clock::now();
-  std::size_t n = commands.size();
-  Tally t = run_all(engine, std::move(commands));
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("  {:<44} {:>7} commands  {:>7} applied  {:>8.0f}/s", what, n, t.applied, n / s);
-  for (const auto& [code, count] : t.rejected_by_code) fmt::print("  {} {}", count, code);
-  fmt::print("\n");
-}
-
-Command cmd(std::string id, CommandBody body) { return Command{std::move(id), Actor{"demo", "hq_admin"}, std::move(body)}; }
-
-void load_history(Engine& engine, const demo::NetworkSize& size, std::int64_t now_us) {
-  using namespace demo;
-  step(engine, "master data (regions, warehouses, dealers, stores, SKUs)", network_commands(size));
-
-  std::vector<Command> receipts;
-  for (int w = 0; w < size.warehouses; ++w) {
-    ReceiveStock r{warehouse_id(w), {}, fmt::format("BATCH-2026-{}", w + 1)};
-    for (int k = 0; k < size.skus; ++k) r.lines.push_back({sku_id(k), 6000, fmt::format("LOT-{}-{}", w + 1, k + 1)});
-    receipts.push_back(cmd(fmt::format("demo-receipt-{}", w), r));
-  }
-  step(engine, "production receipts into the 8 warehouses", std::move(receipts));
-
-  std::vector<Command> to_dealers, dealer_receipts;
-  for (int d = 0; d < size.dealers; ++d) {
-    std::string id = fmt::format("T-HQ-{}", dealer_id(d));
-    ShipTransfer t{id, "warehouse:" + warehouse_id(d % size.warehouses), "dealer:" + dealer_id(d), {}};
-    for (int j = 0; j < 3; ++j) t.lines.push_back({sku_id((d * 7 + j * 13) % size.skus), 60, {}});
-    to_dealers.push_back(cmd("demo-ship-" + id, t));
-    dealer_receipts.push_back(cmd("demo-recv-" + id, ReceiveTransfer{id}));
-  }
-  step(engine, "transfers warehouse -> dealer (shipped)", std::move(to_dealers));
-  step(engine, "transfers warehouse -> dealer (received)", std::move(dealer_receipts));
-
-  std::vector<Command> to_stores, store_receipts;
-  for (int s = 0; s < size.stores; s += 2) {
-    int d = dealer_of_store(s, size);
-    std::string id = fmt::format("T-{}-{}", dealer_id(d), store_id(s));
-    ShipTransfer t{id, "dealer:" + dealer_id(d), "store:" + store_id(s), {{sku_id((d * 7) % size.skus), 6, {}}}};
-    to_stores.push_back(cmd("demo-ship-" + id, t));
-    if (s % 4 == 0) store_receipts.push_back(cmd("demo-recv-" + id, ReceiveTransfer{id}));
-  }
-  step(engine, "transfers dealer -> store (shipped)", std::move(to_stores));
-  step(engine, "transfers dealer -> store (half received)", std::move(store_receipts));
-
-  std::vector<Command> holds, settle;
-  for (int s = 0; s < size.stores; s += 8) {
-    int d = dealer_of_store(s, size);
-    std::string id = fmt::format("RSV-{}", store_id(s));
-    holds.push_back(cmd("demo-" + id, CreateReservation{id, "store:" + store_id(s), "customer",
-                                                         {{sku_id((d * 7) % size.skus), 2, {}}},
-                                                         now_us + 7LL * 24 * 3600 * 1'000'000}));
-    if (s % 16 == 0) {
-      settle.push_back(cmd("demo-post-" + id, PostReservation{id, {{sku_id((d * 7) % size.skus), 1, {}}}}));
-    } else if (s % 24 == 0) {
-      settle.push_back(cmd("demo-void-" + id, VoidReservation{id, "member cancelled"}));
-    }
-  }
-  step(engine, "member reservations at stores", std::move(holds));
-  step(engine, "reservations picked up (partly) or cancelled", std::move(settle));
-
-  std::vector<Command> adjustments{
-      cmd("demo-adj-1", AdjustStock{"warehouse:" + warehouse_id(0), sku_id(0), -12, "breakage in handling"}),
-      cmd("demo-adj-2", AdjustStock{"dealer:" + dealer_id(0), sku_id(0), 3, "count correction"}),
-      cmd("demo-adj-3", AdjustStock{"store:" + store_id(0), sku_id(0), -1000, "more than there is: rejected"})};
-  step(engine, "stock adjustments (one deliberately too large)", std::move(adjustments));
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   std::string dir = std::getenv("LEDGER_DATA") != nullptr ? std::getenv("LEDGER_DATA") : "./data";
   for (int i = 1; i < argc; ++i) {
@@ -139,7 +39,7 @@ int main(int argc, char** argv) {
   if ((*engine)->last_seq() == 0) {
     fmt::print("Loading a demo network into {} (32 regions, 8 warehouses, {} dealers, {} stores, {} SKUs):\n", dir,
                size.dealers, size.stores, size.skus);
-    load_history(**engine, size, SystemClock().now_us());
+    demo::load_history(**engine, size, SystemClock().now_us(), [](const std::string& line) { fmt::print("{}\n", line); });
   } else {
     fmt::print("{} already holds {} events; not loading the demo again.\n", dir, (*engine)->last_seq());
   }

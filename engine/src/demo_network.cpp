@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include "ledger/engine.hpp"
+
 namespace ledger::demo {
 
 namespace {
@@ -63,5 +69,104 @@ std::vector<Command> network_commands(const NetworkSize& size) {
   }
   return out;
 }
+
+namespace {
+struct Tally {
+  std::uint64_t applied = 0;
+  std::map<std::string, std::uint64_t> rejected_by_code;
+};
+
+// Submits every command (the writer batches them), waits for all answers.
+Tally run_all(Engine& engine, std::vector<Command> commands) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t remaining = commands.size();
+  Tally tally;
+  for (auto& c : commands) {
+    engine.submit(std::move(c), [&](const CommandResult& r) {
+      std::lock_guard lock(mu);
+      if (r.ok()) {
+        ++tally.applied;
+      } else {
+        ++tally.rejected_by_code[std::string(error_code_name(r.error().code))];
+      }
+      if (--remaining == 0) cv.notify_one();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return remaining == 0; });
+  return tally;
+}
+
+void step(Engine& engine, const char* what, std::vector<Command> commands, const std::function<void(const std::string&)>& say) {
+  auto start = std::chrono::steady_clock::now();
+  std::size_t n = commands.size();
+  Tally t = run_all(engine, std::move(commands));
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string line = fmt::format("  {:<52} {:>6} commands {:>6} applied {:>8.0f}/s", what, n, t.applied, n / s);
+  for (const auto& [code, count] : t.rejected_by_code) line += fmt::format("  {} {}", count, code);
+  say(line);
+}
+
+Command demo_cmd(std::string id, CommandBody body) { return Command{std::move(id), Actor{"demo", "hq_admin"}, std::move(body)}; }
+
+}  // namespace
+
+void load_history(Engine& engine, const NetworkSize& size, std::int64_t now_us, const std::function<void(const std::string&)>& say) {
+  step(engine, "master data (regions, warehouses, dealers, stores, SKUs)", network_commands(size), say);
+
+  std::vector<Command> receipts;
+  for (int w = 0; w < size.warehouses; ++w) {
+    ReceiveStock r{warehouse_id(w), {}, fmt::format("BATCH-2026-{}", w + 1)};
+    for (int k = 0; k < size.skus; ++k) r.lines.push_back({sku_id(k), 6000, fmt::format("LOT-{}-{}", w + 1, k + 1)});
+    receipts.push_back(demo_cmd(fmt::format("demo-receipt-{}", w), r));
+  }
+  step(engine, "production receipts into the 8 warehouses", std::move(receipts), say);
+
+  std::vector<Command> to_dealers, dealer_receipts;
+  for (int d = 0; d < size.dealers; ++d) {
+    std::string id = fmt::format("T-HQ-{}", dealer_id(d));
+    ShipTransfer t{id, "warehouse:" + warehouse_id(d % size.warehouses), "dealer:" + dealer_id(d), {}};
+    for (int j = 0; j < 3; ++j) t.lines.push_back({sku_id((d * 7 + j * 13) % size.skus), 60, {}});
+    to_dealers.push_back(demo_cmd("demo-ship-" + id, t));
+    dealer_receipts.push_back(demo_cmd("demo-recv-" + id, ReceiveTransfer{id}));
+  }
+  step(engine, "transfers warehouse -> dealer (shipped)", std::move(to_dealers), say);
+  step(engine, "transfers warehouse -> dealer (received)", std::move(dealer_receipts), say);
+
+  std::vector<Command> to_stores, store_receipts;
+  for (int s = 0; s < size.stores; s += 2) {
+    int d = dealer_of_store(s, size);
+    std::string id = fmt::format("T-{}-{}", dealer_id(d), store_id(s));
+    ShipTransfer t{id, "dealer:" + dealer_id(d), "store:" + store_id(s), {{sku_id((d * 7) % size.skus), 6, {}}}};
+    to_stores.push_back(demo_cmd("demo-ship-" + id, t));
+    if (s % 4 == 0) store_receipts.push_back(demo_cmd("demo-recv-" + id, ReceiveTransfer{id}));
+  }
+  step(engine, "transfers dealer -> store (shipped)", std::move(to_stores), say);
+  step(engine, "transfers dealer -> store (half received)", std::move(store_receipts), say);
+
+  std::vector<Command> holds, settle;
+  for (int s = 0; s < size.stores; s += 8) {
+    int d = dealer_of_store(s, size);
+    std::string id = fmt::format("RSV-{}", store_id(s));
+    holds.push_back(demo_cmd("demo-" + id, CreateReservation{id, "store:" + store_id(s), "customer",
+                                                         {{sku_id((d * 7) % size.skus), 2, {}}},
+                                                         now_us + 7LL * 24 * 3600 * 1'000'000}));
+    if (s % 16 == 0) {
+      settle.push_back(demo_cmd("demo-post-" + id, PostReservation{id, {{sku_id((d * 7) % size.skus), 1, {}}}}));
+    } else if (s % 24 == 0) {
+      settle.push_back(demo_cmd("demo-void-" + id, VoidReservation{id, "member cancelled"}));
+    }
+  }
+  step(engine, "member reservations at stores", std::move(holds), say);
+  step(engine, "reservations picked up (partly) or cancelled", std::move(settle), say);
+
+  std::vector<Command> adjustments{
+      demo_cmd("demo-adj-1", AdjustStock{"warehouse:" + warehouse_id(0), sku_id(0), -12, "breakage in handling"}),
+      demo_cmd("demo-adj-2", AdjustStock{"dealer:" + dealer_id(0), sku_id(0), 3, "count correction"}),
+      demo_cmd("demo-adj-3", AdjustStock{"store:" + store_id(0), sku_id(0), -1000, "more than there is: rejected"})};
+  step(engine, "stock adjustments (one deliberately too large)", std::move(adjustments), say);
+}
+
 
 }  // namespace ledger::demo

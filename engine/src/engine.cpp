@@ -305,15 +305,20 @@ void Engine::Impl::process(std::vector<Pending>& items) {
       if (r.ok() && r->replayed) ++delta.replayed;
       if (r.ok() && !r->replayed) delta.events += r->last_seq - r->first_seq + 1;
       if (!r.ok()) ++delta.rejected;
-      if (items[k].done) items[k].done(r);
     }
-    std::lock_guard lock(stats_mu);
-    ++stats.batches;
-    stats.commands += delta.commands;
-    stats.replayed += delta.replayed;
-    stats.events += delta.events;
-    stats.rejected += delta.rejected;
-    stats.last_batch_commands = delta.commands;
+    {
+      // Before the completions: a caller that saw its answer sees the stats that include it.
+      std::lock_guard lock(stats_mu);
+      ++stats.batches;
+      stats.commands += delta.commands;
+      stats.replayed += delta.replayed;
+      stats.events += delta.events;
+      stats.rejected += delta.rejected;
+      stats.last_batch_commands = delta.commands;
+    }
+    for (std::size_t k = begin; k < i; ++k) {
+      if (items[k].done) items[k].done(outcomes[k]);
+    }
   }
 }
 

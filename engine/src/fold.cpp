@@ -62,6 +62,10 @@ class FoldAccess {
     if (b.is_zero()) s_.balances_.erase(it);
     return Ok{};
   }
+  void add_inbound(std::string_view to, std::string_view sku, std::int64_t qty) {
+    auto key = LedgerState::balance_key(s_.intern_location(to), s_.intern_sku(sku));
+    if ((s_.inbound_[key] += qty) == 0) s_.inbound_.erase(key);
+  }
   Status stock_received(const fb::StockReceived& e);
   Status stock_adjusted(const fb::StockAdjusted& e);
   Status transfer_shipped(const fb::TransferShipped& e);
@@ -110,6 +114,7 @@ Status FoldAccess::transfer_shipped(const fb::TransferShipped& e) {
   for (const auto* l : *e.lines()) {
     if (auto st = move(fb_str(e.from()), transit, fb_str(l->sku()), l->qty()); !st) return st;
   }
+  for (const auto* l : *e.lines()) add_inbound(fb_str(e.to()), fb_str(l->sku()), l->qty());
   s_.transfers_.emplace(id, TransferRecord{std::string(fb_str(e.from())), std::string(fb_str(e.to())),
                                            to_lines(e.lines()), TransferStatus::in_transit});
   return Ok{};
@@ -124,6 +129,7 @@ Status FoldAccess::transfer_received(const fb::TransferReceived& e) {
   for (const auto& l : it->second.lines) {
     if (auto st = move(transit, it->second.to, l.sku, l.qty); !st) return st;
   }
+  for (const auto& l : it->second.lines) add_inbound(it->second.to, l.sku, -l.qty);
   it->second.status = TransferStatus::received;
   return Ok{};
 }
@@ -267,4 +273,10 @@ Status Fold::apply(LedgerState& state, const fb::Event& event, const Hash32& has
   return Ok{};
 }
 
+}  // namespace ledger
+
+namespace ledger {
+Status apply_event(LedgerState& state, const fb::Event& event, const Hash32& chain_hash) {
+  return Fold::apply(state, event, chain_hash);
+}
 }  // namespace ledger

@@ -49,6 +49,14 @@ Balance LedgerState::balance(std::string_view location, std::string_view sku) co
   return it == balances_.end() ? Balance{} : it->second;
 }
 
+std::int64_t LedgerState::inbound(std::string_view location, std::string_view sku) const {
+  auto l = location_index_.find(location);
+  auto s = sku_index_.find(sku);
+  if (l == location_index_.end() || s == sku_index_.end()) return 0;
+  auto it = inbound_.find(balance_key(l->second, s->second));
+  return it == inbound_.end() ? 0 : it->second;
+}
+
 void LedgerState::for_each_balance(
     const std::function<void(std::string_view, std::string_view, const Balance&)>& fn) const {
   for (const auto& [key, balance] : balances_) {

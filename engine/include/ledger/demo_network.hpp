@@ -5,7 +5,13 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
 #include "ledger/commands.hpp"
+
+namespace ledger {
+class Engine;
+}
 
 namespace ledger::demo {
 
@@ -28,5 +34,10 @@ int dealer_of_store(int store, const NetworkSize& size);
 
 // Regions, warehouses, dealers, stores and SKUs, in an order that satisfies every reference.
 std::vector<Command> network_commands(const NetworkSize& size);
+
+// Loads the network and some history (receipts, transfers down the tiers, reservations, a rejected
+// adjustment) into `engine`, saying what each step did. Idempotent: fixed command ids.
+void load_history(Engine& engine, const NetworkSize& size, std::int64_t now_us,
+                  const std::function<void(const std::string&)>& say);
 
 }  // namespace ledger::demo

@@ -87,6 +87,10 @@ class LedgerState {
   const TransferRecord* transfer(std::string_view id) const { return find(transfers_, id); }
   const ReservationRecord* reservation(std::string_view id) const { return find(reservations_, id); }
   const TokenRecord* token(std::string_view prefix) const { return find(tokens_, prefix); }
+  template <typename F>
+  void for_each_token(F&& fn) const {
+    for (const auto& [prefix, t] : tokens_) fn(prefix, t);
+  }
   std::size_t region_count() const { return regions_.size(); }
   std::size_t warehouse_count() const { return warehouses_.size(); }
   std::size_t dealer_count() const { return dealers_.size(); }
@@ -95,6 +99,8 @@ class LedgerState {
 
   // ---- stock
   Balance balance(std::string_view location, std::string_view sku) const;
+  // Units of `sku` on the road to `location` (shipped transfers not yet received).
+  std::int64_t inbound(std::string_view location, std::string_view sku) const;
   // Every non-zero balance, in no particular order.
   void for_each_balance(const std::function<void(std::string_view location, std::string_view sku,
                                                  const Balance&)>& fn) const;
@@ -153,6 +159,7 @@ class LedgerState {
   std::vector<std::string> sku_names_;
   // Only non-zero balances are kept: a transit location is emptied by its receipt and forgotten.
   std::unordered_map<std::uint64_t, Balance> balances_;
+  std::unordered_map<std::uint64_t, std::int64_t> inbound_;  // (destination, sku) -> qty in transit
 
   StringMap<std::uint64_t> stream_versions_;
   std::uint64_t last_seq_ = 0;

@@ -1,0 +1,657 @@
+#include "service.hpp"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <map>
+
+#include "json_input.hpp"
+#include "ledger/fold.hpp"
+#include "ledger/limits.hpp"
+#include "ledger/location.hpp"
+#include "ledger/roles.hpp"
+
+namespace ledger::api {
+
+extern const char* const openapi_json_text;
+
+namespace {
+
+constexpr std::size_t idempotency_key_bytes_max = 200;
+constexpr std::size_t page_rows_default = 1000;
+constexpr std::size_t page_rows_max = 10000;
+
+std::string percent_decode(std::string_view in) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(in[i] == '+' ? ' ' : in[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      out.emplace_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+std::string json_str(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+std::string hex_of(const Hash32& h, std::size_t chars) { return to_hex(h).substr(0, chars); }
+
+ApiError forbidden(std::string message) { return ApiError{403, "forbidden", std::move(message), {}, 0}; }
+ApiError not_found(std::string message) { return ApiError{404, "not_found", std::move(message), {}, 0}; }
+
+const std::string* region_of_location(const LedgerState& s, const Location& l) {
+  switch (l.kind) {
+    case LocationKind::warehouse: return s.warehouse(l.id) ? &s.warehouse(l.id)->region : nullptr;
+    case LocationKind::dealer: return s.dealer(l.id) ? &s.dealer(l.id)->region : nullptr;
+    case LocationKind::store: return s.store(l.id) ? &s.store(l.id)->region : nullptr;
+    default: return nullptr;
+  }
+}
+
+// A principal sees a location when it is in its scope (API.md: a dealer never sees another
+// dealer's stock). Transit and virtual locations are for the global roles only.
+bool can_see(const Principal& p, const LedgerState& s, std::string_view location) {
+  if (p.global_read()) return true;
+  auto l = parse_location(location);
+  if (!l) return false;
+  if (p.role == "region_manager") {
+    const std::string* region = region_of_location(s, *l);
+    return region != nullptr && *region == p.scope;
+  }
+  if (p.role == "dealer") {
+    if (l->kind == LocationKind::dealer) return l->id == p.scope;
+    return l->kind == LocationKind::store && s.store(l->id) != nullptr && s.store(l->id)->dealer == p.scope;
+  }
+  if (p.role == "store") return l->kind == LocationKind::store && l->id == p.scope;
+  return false;
+}
+
+// Moving stock out of a location: HQ anywhere; a region, dealer or store within its scope.
+bool can_move_from(const Principal& p, const LedgerState& s, std::string_view location) {
+  if (p.role == "hq_admin") return true;
+  if (p.role == "region_manager" || p.role == "dealer" || p.role == "store") return can_see(p, s, location);
+  return false;
+}
+
+}  // namespace
+
+bool Principal::global_read() const {
+  return role == "hq_admin" || role == "auditor" || role == "sales_director" || role == "finance";
+}
+
+struct Service::Call : std::enable_shared_from_this<Service::Call> {
+  Request req;
+  std::string request_id;
+  Respond respond;
+  std::function<void(Response&&, EventStreamRequest)> stream;
+  std::vector<std::string> segments;  // path split on '/', decoded, without the leading empty one
+  std::map<std::string, std::string, std::less<>> query;
+  Principal principal;
+  std::string command_id;
+  bool answered = false;
+
+  std::string q(std::string_view key) const {
+    auto it = query.find(key);
+    return it == query.end() ? std::string() : it->second;
+  }
+};
+
+Service::Service(Engine& engine, LiveState& live, Metrics& metrics, ServiceOptions options)
+    : engine_(engine), live_(live), metrics_(metrics), options_(std::move(options)) {}
+
+Metrics::Route Service::route_of(const Request& req) const {
+  std::string_view target = req.target();
+  if (target.rfind("/v1/events", 0) == 0) return Metrics::route_events;
+  if (target.rfind("/v1/", 0) != 0) return Metrics::route_other;
+  return req.method() == http::verb::get ? Metrics::route_read : Metrics::route_write;
+}
+
+Response Service::error(const Request& req, const ApiError& e, const std::string& request_id) const {
+  Response res{static_cast<http::status>(e.status), req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set("X-Request-Id", request_id);
+  if (e.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(e.retry_after_s));
+  if (e.status == 401) res.set(http::field::www_authenticate, "Bearer");
+  res.body() = error_body(e);
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+void Service::finish(Call& call, Response&& res) const {
+  assert(!call.answered);
+  call.answered = true;
+  res.set("X-Request-Id", call.request_id);
+  auto origin = call.req[http::field::origin];
+  if (!origin.empty()) {
+    bool allowed = std::any_of(options_.cors_origins.begin(), options_.cors_origins.end(),
+                               [&](const std::string& o) { return o == "*" || o == origin; });
+    if (allowed) {
+      res.set(http::field::access_control_allow_origin, origin);
+      res.set(http::field::vary, "Origin");
+      res.set(http::field::access_control_expose_headers, "X-Request-Id, X-Ledger-Seq, Retry-After");
+    }
+  }
+  res.keep_alive(call.req.keep_alive());
+  res.prepare_payload();
+  // The call may be destroyed with `respond`: nothing touches it after this.
+  Respond respond = std::move(call.respond);
+  call.respond = nullptr;
+  respond(std::move(res));
+}
+
+namespace {
+Response json_response(const Request& req, http::status status, std::string body, std::uint64_t seq) {
+  Response res{status, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set("X-Ledger-Seq", std::to_string(seq));
+  res.body() = std::move(body);
+  return res;
+}
+}  // namespace
+
+void Service::handle(Request&& req, const std::string& request_id, const Respond& respond,
+                     const std::function<void(Response&&, EventStreamRequest)>& stream) {
+  auto call = std::make_shared<Call>();
+  call->req = std::move(req);
+  call->request_id = request_id;
+  call->respond = respond;
+  call->stream = stream;
+  std::string_view target = call->req.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  if (target.find('?') != std::string_view::npos) {
+    for (const auto& pair : split(target.substr(target.find('?') + 1), '&')) {
+      if (pair.empty()) continue;
+      auto eq = pair.find('=');
+      call->query[percent_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1));
+    }
+  }
+  for (const auto& seg : split(path, '/')) {
+    if (!seg.empty()) call->segments.push_back(percent_decode(seg));
+  }
+  // Asynchronous paths hold the call through shared_from_this until they answer.
+  dispatch(*call);
+}
+
+void Service::dispatch(Call& call) {
+  const auto& seg = call.segments;
+  http::verb method = call.req.method();
+  auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
+
+  if (method == http::verb::options) {  // CORS preflight
+    Response res{http::status::no_content, call.req.version()};
+    res.set(http::field::access_control_allow_methods, "GET, POST, PUT, DELETE, OPTIONS");
+    res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, Idempotency-Key, X-Request-Id, Last-Event-ID");
+    res.set(http::field::access_control_max_age, "600");
+    return finish(call, std::move(res));
+  }
+  if (seg.size() == 1 && seg[0] == "healthz" && method == http::verb::get) {
+    return finish(call, json_response(call.req, http::status::ok,
+                                      fmt::format("{{\"status\":\"ok\",\"seq\":{},\"applied_seq\":{}}}", engine_.last_seq(),
+                                                  live_.applied_seq()),
+                                      live_.applied_seq()));
+  }
+  if (seg.size() == 1 && seg[0] == "metrics" && method == http::verb::get) {
+    WriterStats w = engine_.stats();
+    std::string text = metrics_.render();
+    text += fmt::format(
+        "# TYPE ledger_writer_batches_total counter\nledger_writer_batches_total {}\n"
+        "# TYPE ledger_writer_commands_total counter\nledger_writer_commands_total {}\n"
+        "# TYPE ledger_writer_events_total counter\nledger_writer_events_total {}\n"
+        "# TYPE ledger_writer_rejected_total counter\nledger_writer_rejected_total {}\n"
+        "# TYPE ledger_writer_failed_batches_total counter\nledger_writer_failed_batches_total {}\n"
+        "# TYPE ledger_writer_last_batch_commands gauge\nledger_writer_last_batch_commands {}\n"
+        "# TYPE ledger_writer_queue_depth gauge\nledger_writer_queue_depth {}\n"
+        "# TYPE ledger_log_bytes gauge\nledger_log_bytes {}\n"
+        "# TYPE ledger_log_last_seq gauge\nledger_log_last_seq {}\n"
+        "# TYPE ledger_projection_lag_events gauge\nledger_projection_lag_events{{projection=\"live_state\"}} {}\n",
+        w.batches, w.commands, w.events, w.rejected, w.failed_batches, w.last_batch_commands, w.queue_depth, w.log_bytes,
+        engine_.last_seq(), live_.lag());
+    Response res{http::status::ok, call.req.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4");
+    res.body() = std::move(text);
+    return finish(call, std::move(res));
+  }
+  if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "openapi.json" && method == http::verb::get) {
+    return finish(call, json_response(call.req, http::status::ok, openapi_json_text, engine_.last_seq()));
+  }
+  if (seg.empty() || seg[0] != "v1") return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
+
+  // ---- everything under /v1 needs a token
+  std::string_view auth = call.req[http::field::authorization];
+  if (auth.rfind("Bearer ", 0) != 0) {
+    return fail(ApiError{401, "unauthorized", "send Authorization: Bearer <token>", {}, 0});
+  }
+  std::string token(auth.substr(7));
+  std::string prefix = token.substr(0, token.find('.'));
+  Sha256 hasher;
+  Hash32 presented = hasher.update(token).finish();
+  bool known = live_.read([&](const LedgerState& s, std::uint64_t) {
+    const TokenRecord* t = s.token(prefix);
+    if (t == nullptr || t->revoked || CRYPTO_memcmp(t->token_sha256.data(), presented.data(), 32) != 0) return false;
+    call.principal = Principal{prefix, t->role, t->scope};
+    return true;
+  });
+  if (!known) return fail(ApiError{401, "unauthorized", "unknown or revoked token", {}, 0});
+
+  std::string_view key = call.req["Idempotency-Key"];
+  if (!key.empty()) {
+    if (key.size() > idempotency_key_bytes_max) {
+      return fail(bad_request("invalid_idempotency_key",
+                              fmt::format("Idempotency-Key is longer than {} bytes", idempotency_key_bytes_max)));
+    }
+    // Keys are per principal: two storefronts choosing the same key never collide.
+    Sha256 h;
+    call.command_id = "idem-" + hex_of(h.update(prefix).update("\n").update(key).finish(), 40);
+  }
+
+  auto with_min_seq = [this, &call](std::function<void(Call&)> then) {
+    std::string min_seq = call.q("min_seq");
+    if (min_seq.empty()) return then(call);
+    std::uint64_t want = 0;
+    try {
+      want = std::stoull(min_seq);
+    } catch (...) {
+      return finish(call, error(call.req, bad_request("out_of_range", "min_seq must be a sequence number", "min_seq"),
+                                call.request_id));
+    }
+    if (live_.applied_seq() >= want) return then(call);
+    // A bounded wait for the live state to apply `want` (read-your-writes across connections).
+    auto self = call.shared_from_this();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    auto handle = live_.when_applied(want, [done, then, self] {
+      if (!done->exchange(true)) then(*self);
+    });
+    if (handle != 0 && options_.schedule) {
+      options_.schedule(options_.min_seq_wait_ms_max, [this, done, handle, self, want] {
+        if (done->exchange(true)) return;
+        live_.cancel(handle);
+        ApiError e{503, "min_seq_not_reached",
+                   fmt::format("sequence {} is not applied yet (at {}); retry", want, live_.applied_seq()), {}, 1};
+        finish(*self, error(self->req, e, self->request_id));
+      });
+    }
+  };
+
+  if (method == http::verb::get) {
+    if (seg.size() >= 2 && seg[1] == "events") return with_min_seq([this](Call& c) { events_page(c); });
+    return with_min_seq([this](Call& c) { reads(c); });
+  }
+  if (seg.size() >= 2 && seg[1] == "tokens") return tokens(call);
+  if (method == http::verb::put) return master_data(call);
+  if (method == http::verb::post && seg.size() >= 2 && seg[1] == "stock") return stock_commands(call);
+  return fail(ApiError{404, "not_found", "no such endpoint; see GET /v1/openapi.json", {}, 0});
+}
+
+// ---------------------------------------------------------------- commands
+
+void Service::submit(Call& call, CommandBody body, unsigned status,
+                     std::function<std::string(const CommandOutcome&)> body_of) {
+  auto self = call.shared_from_this();
+  Command command{call.command_id, Actor{"token:" + call.principal.prefix, call.principal.role}, std::move(body)};
+  engine_.submit(std::move(command), [this, self, status, body_of = std::move(body_of)](const CommandResult& r) {
+    if (!r.ok()) return finish(*self, error(self->req, from_engine(r.error()), self->request_id));
+    Response res = json_response(self->req, static_cast<http::status>(status), body_of(*r), r->last_seq);
+    if (r->replayed) res.set("Idempotent-Replayed", "true");
+    finish(*self, std::move(res));
+  });
+}
+
+namespace {
+
+std::int32_t micro_degrees(double degrees) { return static_cast<std::int32_t>(std::llround(degrees * 1e6)); }
+
+std::string seq_body(const CommandOutcome& o) {
+  return fmt::format("{{\"first_seq\":{},\"last_seq\":{}}}", o.first_seq, o.last_seq);
+}
+
+}  // namespace
+
+void Service::master_data(Call& call) {
+  const auto& seg = call.segments;
+  auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
+  if (seg.size() != 3) return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
+  if (call.principal.role != "hq_admin") return fail(forbidden("master data is changed by hq_admin only"));
+  const std::string& kind = seg[1];
+  const std::string& id = seg[2];
+  JsonReader in(call.req.body());
+  CommandBody body;
+  if (kind == "regions") {
+    body = DefineRegion{id, in.str("name")};
+  } else if (kind == "warehouses") {
+    DefineWarehouse c{id, in.str("name"), in.str("region"), 0, 0, 0};
+    c.lat_e6 = micro_degrees(in.number("lat", true, -90, 90));
+    c.lon_e6 = micro_degrees(in.number("lon", true, -180, 180));
+    c.daily_capacity_cases = static_cast<std::int32_t>(in.integer("daily_capacity_cases", true, 0, 10'000'000));
+    body = c;
+  } else if (kind == "dealers") {
+    body = DefineDealer{id, in.str("name"), in.str("region"), in.strings("territory", false, limits::territory_regions_max),
+                        in.integer("credit_limit_cents", false, 0, limits::money_cents_max)};
+  } else if (kind == "stores") {
+    DefineStore c{id, in.str("name"), in.str("dealer"), in.str("region"), 0, 0};
+    c.lat_e6 = micro_degrees(in.number("lat", true, -90, 90));
+    c.lon_e6 = micro_degrees(in.number("lon", true, -180, 180));
+    body = c;
+  } else if (kind == "skus") {
+    DefineSku c{id, in.str("name"), static_cast<std::int32_t>(in.integer("case_units", true, 1, limits::case_units_max)), {}, {}};
+    auto prices = [&](JsonReader& p, Prices& out, bool required) {
+      out.wholesale_cents = p.integer("wholesale_cents", required, 0, limits::money_cents_max);
+      out.supply_cents = p.integer("supply_cents", required, 0, limits::money_cents_max);
+      out.retail_cents = p.integer("retail_cents", required, 0, limits::money_cents_max);
+    };
+    in.object("prices", true, [&](JsonReader& p) { prices(p, c.prices, true); });
+    in.object("floor_cents", false, [&](JsonReader& p) { prices(p, c.floors, false); });
+    body = c;
+  } else {
+    return fail(not_found(fmt::format("no master data kind '{}'", kind)));
+  }
+  if (auto e = in.finish()) return fail(*e);
+  submit(call, std::move(body), 200, [id](const CommandOutcome& o) {
+    return fmt::format("{{\"id\":{},\"seq\":{}}}", json_str(id), o.last_seq);
+  });
+}
+
+void Service::stock_commands(Call& call) {
+  const auto& seg = call.segments;  // v1 stock <what> [id action]
+  auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
+  const Principal& p = call.principal;
+  JsonReader in(call.req.body());
+  auto movable = [&](const std::string& location) {
+    return live_.read([&](const LedgerState& s, std::uint64_t) { return can_move_from(p, s, location); });
+  };
+  if (seg.size() == 3 && seg[2] == "receipts") {
+    if (p.role != "hq_admin") return fail(forbidden("receipts from production are recorded by hq_admin"));
+    ReceiveStock c{in.str("warehouse"), in.lines("lines", true), in.str("ref")};
+    if (auto e = in.finish()) return fail(*e);
+    return submit(call, std::move(c), 201, seq_body);
+  }
+  if (seg.size() == 3 && seg[2] == "adjustments") {
+    AdjustStock c{in.str("location"), in.str("sku"), in.integer("qty_delta", true, -limits::qty_max, limits::qty_max),
+                  in.str("reason")};
+    if (auto e = in.finish()) return fail(*e);
+    if (!movable(c.location)) return fail(forbidden(fmt::format("{} is outside your scope", c.location)));
+    return submit(call, std::move(c), 201, seq_body);
+  }
+  if (seg.size() == 3 && seg[2] == "transfers") {
+    ShipTransfer c{in.str("id"), in.str("from"), in.str("to"), in.lines("lines", true)};
+    if (auto e = in.finish()) return fail(*e);
+    if (!movable(c.from)) return fail(forbidden(fmt::format("{} is outside your scope", c.from)));
+    std::string id = c.id;
+    return submit(call, std::move(c), 201, [id](const CommandOutcome& o) {
+      return fmt::format("{{\"id\":{},\"status\":\"in_transit\",\"seq\":{}}}", json_str(id), o.last_seq);
+    });
+  }
+  if (seg.size() == 3 && seg[2] == "reservations") {
+    CreateReservation c{in.str("id"), in.str("from"), in.str("to"), in.lines("lines", true),
+                        in.integer("deadline_us", true, 0, std::numeric_limits<std::int64_t>::max())};
+    if (auto e = in.finish()) return fail(*e);
+    if (!movable(c.from)) return fail(forbidden(fmt::format("{} is outside your scope", c.from)));
+    std::string id = c.id;
+    return submit(call, std::move(c), 201, [id](const CommandOutcome& o) {
+      return fmt::format("{{\"id\":{},\"status\":\"pending\",\"seq\":{}}}", json_str(id), o.last_seq);
+    });
+  }
+  if (seg.size() == 5 && (seg[2] == "transfers" || seg[2] == "reservations")) {
+    const std::string& id = seg[3];
+    const std::string& action = seg[4];
+    // Out-of-scope ids answer 404, like unknown ones: their existence is not the caller's business.
+    bool visible = live_.read([&](const LedgerState& s, std::uint64_t) {
+      if (seg[2] == "transfers") {
+        const TransferRecord* t = s.transfer(id);
+        return t != nullptr && (can_move_from(p, s, t->to) || can_move_from(p, s, t->from));
+      }
+      const ReservationRecord* r = s.reservation(id);
+      return r != nullptr && can_move_from(p, s, r->from);
+    });
+    if (!visible) return fail(not_found(fmt::format("no {} '{}'", seg[2] == "transfers" ? "transfer" : "reservation", id)));
+    CommandBody body;
+    std::string status;
+    if (seg[2] == "transfers" && action == "receive") {
+      body = ReceiveTransfer{id};
+      status = "received";
+    } else if (seg[2] == "reservations" && action == "post") {
+      body = PostReservation{id, in.lines("lines", false)};
+      status = "posted";
+    } else if (seg[2] == "reservations" && action == "void") {
+      body = VoidReservation{id, in.str("reason")};
+      status = "voided";
+    } else {
+      return fail(not_found(fmt::format("no action '{}'", action)));
+    }
+    if (auto e = in.finish()) return fail(*e);
+    return submit(call, std::move(body), 200, [id, status](const CommandOutcome& o) {
+      return fmt::format("{{\"id\":{},\"status\":\"{}\",\"seq\":{}}}", json_str(id), status, o.last_seq);
+    });
+  }
+  return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
+}
+
+// ---------------------------------------------------------------- tokens
+
+namespace {
+struct NewToken {
+  std::string prefix, token;
+  Hash32 sha256{};
+};
+
+// Random tokens, or derived from (secret, command id) so that a retried POST answers the same one.
+NewToken make_token(const std::string& secret, const std::string& command_id) {
+  std::uint8_t random[32];
+  Sha256 h;
+  if (command_id.empty()) {
+    if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("no randomness for a token");
+  } else {
+    Hash32 derived = h.update(secret).update("\n").update(command_id).finish();
+    std::copy(derived.begin(), derived.end(), random);
+  }
+  NewToken t;
+  std::string hex = to_hex(std::span<const std::uint8_t>(random, sizeof random));
+  t.prefix = "t" + hex.substr(0, 11);
+  t.token = t.prefix + "." + hex.substr(11, 40);
+  t.sha256 = h.update(t.token).finish();
+  return t;
+}
+}  // namespace
+
+Result<std::string> Service::issue_token(const std::string& role, const std::string& scope,
+                                         const std::string& command_id) {
+  NewToken t = make_token(options_.token_secret, command_id);
+  auto r = engine_.execute(Command{command_id, Actor{"ledgerd", "system"}, IssueToken{t.prefix, t.sha256, role, scope}});
+  if (!r.ok()) return r.take_error();
+  return t.token;
+}
+
+void Service::tokens(Call& call) {
+  const auto& seg = call.segments;
+  auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
+  if (call.principal.role != "hq_admin") return fail(forbidden("tokens are managed by hq_admin"));
+  if (call.req.method() == http::verb::post && seg.size() == 2) {
+    JsonReader in(call.req.body());
+    std::string role = in.str("role");
+    std::string scope = in.str("scope", false);
+    if (auto e = in.finish()) return fail(*e);
+    NewToken t = make_token(options_.token_secret, call.command_id);
+    return submit(call, IssueToken{t.prefix, t.sha256, role, scope}, 201, [t, role, scope](const CommandOutcome& o) {
+      return fmt::format("{{\"token\":{},\"prefix\":{},\"role\":{},\"scope\":{},\"seq\":{}}}", json_str(t.token),
+                         json_str(t.prefix), json_str(role), json_str(scope), o.last_seq);
+    });
+  }
+  if (call.req.method() == http::verb::delete_ && seg.size() == 3) {
+    std::string prefix = seg[2];
+    return submit(call, RevokeToken{prefix}, 200, [prefix](const CommandOutcome& o) {
+      return fmt::format("{{\"prefix\":{},\"revoked\":true,\"seq\":{}}}", json_str(prefix), o.last_seq);
+    });
+  }
+  return fail(not_found("use POST /v1/tokens or DELETE /v1/tokens/{prefix}"));
+}
+
+// ---------------------------------------------------------------- reads
+
+void Service::reads(Call& call) {
+  const auto& seg = call.segments;
+  auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
+  const Principal& p = call.principal;
+  if (seg.size() == 4 && seg[1] == "stock") {  // GET /v1/stock/{location}/{sku}[?as_of_seq=N]
+    const std::string& location = seg[2];
+    const std::string& sku = seg[3];
+    auto row = [&](const LedgerState& s, std::uint64_t seq) -> std::optional<std::string> {
+      if (!can_see(p, s, location)) return std::nullopt;
+      Balance b = s.balance(location, sku);
+      return fmt::format("{{\"location\":{},\"sku\":{},\"on_hand\":{},\"reserved\":{},\"available\":{},\"in_transit\":{},"
+                         "\"seq\":{}}}",
+                         json_str(location), json_str(sku), b.on_hand, b.reserved, b.available(), s.inbound(location, sku),
+                         seq);
+    };
+    auto known = live_.read([&](const LedgerState& s, std::uint64_t) {
+      auto l = parse_location(location);
+      return l.ok() && s.sku(sku) != nullptr && (can_see(p, s, location));
+    });
+    if (!known) return fail(not_found(fmt::format("no stock of '{}' at '{}' visible to you", sku, location)));
+    std::string as_of = call.q("as_of_seq");
+    if (as_of.empty()) {
+      auto [body, seq] = live_.read([&](const LedgerState& s, std::uint64_t seq) { return std::pair{row(s, seq), seq}; });
+      return finish(call, json_response(call.req, http::status::ok, *body, seq));
+    }
+    // As of a past sequence: fold the log up to it (linear in N; the projections issue indexes it).
+    std::uint64_t n = 0;
+    try {
+      n = std::stoull(as_of);
+    } catch (...) {
+      return fail(bad_request("out_of_range", "as_of_seq must be a sequence number", "as_of_seq"));
+    }
+    if (n > engine_.last_seq()) return fail(bad_request("out_of_range", fmt::format("as_of_seq is past the log's end {}", engine_.last_seq()), "as_of_seq"));
+    LedgerState past;
+    Status folded;
+    auto st = engine_.read_events(1, n, [&](const fb::Event& e, const Hash32& h) {
+      folded = apply_event(past, e, h);
+      return folded.ok();
+    });
+    if (!st || !folded) return fail(from_engine(!st ? st.error() : folded.error()));
+    auto body = row(past, n);
+    return finish(call, json_response(call.req, http::status::ok, body ? *body : "{}", n));
+  }
+  if (seg.size() == 2 && seg[1] == "stock") {  // GET /v1/stock?location=&sku=&limit=&after=
+    std::string location = call.q("location"), sku = call.q("sku"), after = call.q("after");
+    std::size_t limit = page_rows_default;
+    if (!call.q("limit").empty()) {
+      try {
+        limit = std::stoull(call.q("limit"));
+      } catch (...) {
+        limit = 0;
+      }
+      if (limit == 0 || limit > page_rows_max) {
+        return fail(bad_request("out_of_range", fmt::format("limit must be between 1 and {}", page_rows_max), "limit"));
+      }
+    }
+    auto [body, seq] = live_.read([&](const LedgerState& s, std::uint64_t seq) {
+      std::vector<std::pair<std::string, std::string>> keys;
+      s.for_each_balance([&](std::string_view l, std::string_view k, const Balance&) {
+        if ((!location.empty() && l != location) || (!sku.empty() && k != sku)) return;
+        std::string key = fmt::format("{}|{}", l, k);
+        if (!after.empty() && key <= after) return;
+        if (!can_see(p, s, l)) return;
+        keys.emplace_back(l, k);
+      });
+      std::sort(keys.begin(), keys.end());
+      bool more = keys.size() > limit;
+      if (more) keys.resize(limit);
+      std::string out = "{\"rows\":[";
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto& [l, k] = keys[i];
+        Balance b = s.balance(l, k);
+        out += fmt::format("{}{{\"location\":{},\"sku\":{},\"on_hand\":{},\"reserved\":{},\"available\":{},\"in_transit\":{}}}",
+                           i ? "," : "", json_str(l), json_str(k), b.on_hand, b.reserved, b.available(), s.inbound(l, k));
+      }
+      out += "],\"next\":";
+      out += more ? json_str(keys.back().first + "|" + keys.back().second) : "null";
+      out += "}";
+      return std::pair{out, seq};
+    });
+    return finish(call, json_response(call.req, http::status::ok, body, seq));
+  }
+  return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
+}
+
+void Service::events_page(Call& call) {
+  auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
+  if (!call.principal.global_read()) return fail(forbidden("the event stream is for hq_admin, auditors, sales and finance"));
+  if (call.segments.size() != 2) return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
+  std::uint64_t from = 1;
+  std::size_t limit = page_rows_default;
+  try {
+    if (!call.q("from_seq").empty()) from = std::stoull(call.q("from_seq"));
+    if (!call.q("after").empty()) from = std::stoull(call.q("after")) + 1;
+    if (!call.q("limit").empty()) limit = std::stoull(call.q("limit"));
+    std::string_view last_event_id = call.req["Last-Event-ID"];
+    if (!last_event_id.empty()) from = std::stoull(std::string(last_event_id)) + 1;
+  } catch (...) {
+    return fail(bad_request("out_of_range", "from_seq, after, limit and Last-Event-ID are numbers"));
+  }
+  if (limit == 0 || limit > page_rows_max) {
+    return fail(bad_request("out_of_range", fmt::format("limit must be between 1 and {}", page_rows_max), "limit"));
+  }
+  std::vector<std::string> kinds;
+  if (!call.q("kinds").empty()) kinds = split(call.q("kinds"), ',');
+  for (const auto& k : kinds) {
+    bool known = false;
+    for (auto v : fb::EnumValuesBody()) known |= k == fb::EnumNameBody(v);
+    if (!known || k == "NONE") return fail(bad_request("unknown_kind", fmt::format("'{}' is not an event kind", k), "kinds"));
+  }
+  if (call.req[http::field::accept].find("text/event-stream") != std::string_view::npos) {
+    Response head{http::status::ok, call.req.version()};
+    head.set(http::field::content_type, "text/event-stream");
+    head.set(http::field::cache_control, "no-cache");
+    head.set("X-Request-Id", call.request_id);
+    head.set("X-Ledger-Seq", std::to_string(engine_.last_seq()));
+    call.answered = true;
+    call.respond = nullptr;
+    return call.stream(std::move(head), EventStreamRequest{from, kinds});
+  }
+  std::string out = "{\"rows\":[";
+  std::size_t rows = 0;
+  std::uint64_t last = from - 1;
+  std::uint64_t end_seq = engine_.last_seq();
+  auto st = engine_.read_events(from, std::numeric_limits<std::size_t>::max(), [&](const fb::Event& e, const Hash32& h) {
+    last = e.seq();
+    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), fb::EnumNameBody(e.body_type())) == kinds.end()) {
+      return last < end_seq;
+    }
+    out += rows++ ? "," : "";
+    out += event_json_.render(e, h);
+    return rows < limit && last < end_seq;
+  });
+  if (!st) return fail(from_engine(st.error()));
+  out += "],\"next\":";
+  out += rows == limit && last < end_seq ? json_str(std::to_string(last)) : "null";
+  out += "}";
+  finish(call, json_response(call.req, http::status::ok, std::move(out), last));
+}
+
+}  // namespace ledger::api

@@ -1,0 +1,120 @@
+#include "ledger/live_state.hpp"
+
+#include <fmt/format.h>
+
+#include "ledger/fold.hpp"
+
+namespace ledger {
+
+namespace {
+// Events folded per exclusive lock: long enough to amortize the lock, short enough that a reader
+// waits well under a millisecond.
+constexpr std::size_t fold_chunk_events = 1024;
+}  // namespace
+
+Result<std::unique_ptr<LiveState>> LiveState::start(Engine& engine) {
+  std::unique_ptr<LiveState> live(new LiveState(engine));
+  LiveState* raw = live.get();
+  engine.on_commit([raw](std::uint64_t seq) {
+    raw->committed_.store(seq, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(raw->follow_mu_);
+      raw->committed_seq_ = seq;
+    }
+    raw->follow_cv_.notify_one();
+  });
+  live->committed_seq_ = engine.last_seq();
+  live->committed_ = engine.last_seq();
+  if (auto st = live->catch_up(); !st) return st.take_error();
+  live->follower_ = std::thread([raw] { raw->run(); });
+  return live;
+}
+
+LiveState::~LiveState() {
+  {
+    std::lock_guard lock(follow_mu_);
+    stopping_ = true;
+  }
+  follow_cv_.notify_one();
+  if (follower_.joinable()) follower_.join();
+}
+
+std::uint64_t LiveState::applied_seq() const { return applied_.load(std::memory_order_acquire); }
+
+std::uint64_t LiveState::lag() const {
+  std::uint64_t committed = committed_.load(std::memory_order_relaxed);
+  std::uint64_t applied = applied_seq();
+  return committed > applied ? committed - applied : 0;
+}
+
+Status LiveState::catch_up() {
+  for (;;) {
+    std::uint64_t from = applied_seq() + 1;
+    std::size_t folded = 0;
+    Status failure;
+    {
+      std::unique_lock lock(mu_);
+      auto st = engine_.read_events(from, fold_chunk_events, [&](const fb::Event& e, const Hash32& h) {
+        failure = apply_event(state_, e, h);
+        if (!failure) return false;
+        ++folded;
+        return true;
+      });
+      if (!st) return st;
+      if (!failure) return failure;
+      applied_.store(state_.last_seq(), std::memory_order_release);
+    }
+    if (folded > 0) {
+      std::vector<std::function<void()>> ready;
+      {
+        std::lock_guard lock(waiters_mu_);
+        for (auto it = waiters_.begin(); it != waiters_.end();) {
+          if (it->second.seq <= applied_seq()) {
+            ready.push_back(std::move(it->second.done));
+            it = waiters_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+      for (auto& done : ready) done();
+    }
+    if (folded < fold_chunk_events) return Ok{};
+  }
+}
+
+void LiveState::run() {
+  for (;;) {
+    {
+      std::unique_lock lock(follow_mu_);
+      follow_cv_.wait(lock, [&] { return stopping_ || committed_seq_ > applied_seq(); });
+      if (stopping_) return;
+    }
+    // The log was verified at open and is read back checked: failing here means the storage broke
+    // under us; readers keep the last good state and the lag metric shows it.
+    if (auto st = catch_up(); !st) {
+      fmt::print(stderr, "ledger: live state stopped following the log: {}\n", st.error().to_string());
+      return;
+    }
+  }
+}
+
+std::uint64_t LiveState::when_applied(std::uint64_t seq, std::function<void()> done) {
+  {
+    std::lock_guard lock(waiters_mu_);
+    if (applied_seq() < seq) {
+      std::uint64_t handle = next_handle_++;
+      waiters_.emplace(handle, Waiter{seq, std::move(done)});
+      return handle;
+    }
+  }
+  done();
+  return 0;
+}
+
+bool LiveState::cancel(std::uint64_t handle) {
+  std::lock_guard lock(waiters_mu_);
+  return waiters_.erase(handle) != 0;
+}
+
+}  // namespace ledger
