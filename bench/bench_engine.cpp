@@ -18,7 +18,9 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -409,13 +411,14 @@ std::string num(double v) {
 }
 
 void emit(const std::string& json) {
-  fmt::print(stdout, "{}\n", json);
-  std::fflush(stdout);
+  // SIGPIPE is ignored (main): a closed stdout fails here and the scratch data is still removed.
+  if (std::fprintf(stdout, "%s\n", json.c_str()) < 0 || std::fflush(stdout) != 0) die("cannot write to stdout");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
   Options o = parse_args(argc, argv);
   bool made_root = false;
   fs::path root = o.dir;

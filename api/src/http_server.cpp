@@ -34,11 +34,16 @@ bool valid_request_id(std::string_view id) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, HttpServer& server)
+      : stream_(std::move(socket)), read_timer_(stream_.get_executor()), server_(server) {}
 
-  void start() {
+  // Serves the connection, or only answers 503 when it is over the server's connection cap.
+  void start(bool over_limit) {
     server_.metrics().connection_opened();
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), over_limit] {
+      if (over_limit) return self->reject();
+      self->read();
+    });
   }
   ~Session() { server_.metrics().connection_closed(); }
 
@@ -49,7 +54,6 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // A 503 for a connection over the cap, then close.
   void reject() {
     server_.metrics().connection_rejected();
     auto res = std::make_shared<Response>(http::status::service_unavailable, 11);
@@ -68,25 +72,35 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_.options().body_bytes_max);
     parser_->header_limit(header_bytes_max);
-    stream_.expires_after(std::chrono::milliseconds(server_.options().read_timeout_ms));
+    // Our own timer, not the stream's: the stream's closes the socket, and we want to say 408.
+    timed_out_ = false;
+    read_timer_.expires_after(std::chrono::milliseconds(server_.options().read_timeout_ms));
+    read_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the request arrived
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
     idle_ = false;
-    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) return close();
-    if (ec == beast::error::timeout) {
-      // A half-sent request: say so if the peer can still hear it, then close.
-      return send_error(408, "request_timeout", "the request did not arrive in time", false);
+    read_timer_.cancel();
+    if (timed_out_) {
+      // Nothing or half a request within the timeout: say so, then close. An idle keep-alive
+      // connection (nothing sent at all) is just closed.
+      if (parser_->got_some()) return send_error(408, "request_timeout", "the request did not arrive in time", false);
+      return close();
     }
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) return close();
     if (ec == http::error::body_limit) {
       return send_error(413, "payload_too_large",
                         fmt::format("the body is larger than {} bytes", server_.options().body_bytes_max), false);
     }
     if (ec == http::error::header_limit) return send_error(431, "headers_too_large", "the headers are too large", false);
     if (ec) return send_error(400, "bad_request", "malformed HTTP: " + ec.message(), false);
-    stream_.expires_never();
     Request req = parser_->release();
     started_ = std::chrono::steady_clock::now();
     method_ = std::string(req.method_string());
@@ -123,7 +137,9 @@ class Session : public std::enable_shared_from_this<Session> {
     log(res->result_int(), res->find("X-Ledger-Seq") != res->end() ? std::string((*res)["X-Ledger-Seq"]) : "-");
     bool keep = res->keep_alive() && !server_.stopping();
     res->keep_alive(keep);
+    stream_.expires_after(std::chrono::milliseconds(server_.options().read_timeout_ms));  // a peer that stops reading
     http::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+      self->stream_.expires_never();
       if (ec || !keep) return self->close();
       self->read();
     });
@@ -218,6 +234,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (heartbeat_handle_ != 0) server_.service().live().cancel(heartbeat_handle_);
       if (stream_timer_) stream_timer_->cancel();
     }
+    read_timer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -225,6 +242,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  net::steady_timer read_timer_;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer& server_;
@@ -271,10 +290,7 @@ void HttpServer::accept() {
       std::lock_guard lock(sessions_mu_);
       sessions_.insert(session);
     }
-    session->start();
-    if (over) {
-      session->reject();
-    }
+    session->start(over);
     accept();
   });
 }

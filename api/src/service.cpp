@@ -531,7 +531,13 @@ void Service::reads(Call& call) {
     };
     auto known = live_.read([&](const LedgerState& s, std::uint64_t) {
       auto l = parse_location(location);
-      return l.ok() && s.sku(sku) != nullptr && (can_see(p, s, location));
+      if (!l.ok() || s.sku(sku) == nullptr || !can_see(p, s, location)) return false;
+      switch (l->kind) {
+        case LocationKind::warehouse: return s.warehouse(l->id) != nullptr;
+        case LocationKind::dealer: return s.dealer(l->id) != nullptr;
+        case LocationKind::store: return s.store(l->id) != nullptr;
+        default: return true;  // transit and virtual locations exist by name
+      }
     });
     if (!known) return fail(not_found(fmt::format("no stock of '{}' at '{}' visible to you", sku, location)));
     std::string as_of = call.q("as_of_seq");
