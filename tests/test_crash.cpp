@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "log_store.hpp"
+#include "process.hpp"
 #include "support.hpp"
 
 using namespace ledger;
@@ -30,25 +31,7 @@ struct ChildRun {
   int wait_status = 0;
 };
 
-pid_t spawn(const std::vector<std::string>& args, int* stdout_fd) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  *stdout_fd = fds[0];
-  return pid;
-}
+using test::spawn;
 
 // Reads the child's lines; kills it (SIGKILL) once it has acknowledged `kill_after_acks` commands
 // or `kill_after_ms` passed, whichever is first (-1: never kill, wait for it to exit).
