@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <map>
 
-#include "json_input.hpp"
+#include "decoders.hpp"
 #include "ledger/fold.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/location.hpp"
@@ -272,42 +272,44 @@ void Service::dispatch(Call& call) {
     call.command_id = "idem-" + hex_of(h.update(prefix).update("\n").update(key).finish(), 40);
   }
 
-  auto with_min_seq = [this, &call](std::function<void(Call&)> then) {
-    std::string min_seq = call.q("min_seq");
-    if (min_seq.empty()) return then(call);
-    std::uint64_t want = 0;
+  std::uint64_t want = 0;
+  if (!call.q("min_seq").empty()) {
     try {
-      want = std::stoull(min_seq);
+      want = std::stoull(call.q("min_seq"));
     } catch (...) {
-      return finish(call, error(call.req, bad_request("out_of_range", "min_seq must be a sequence number", "min_seq"),
-                                call.request_id));
+      return fail(bad_request("out_of_range", "min_seq must be a sequence number", "min_seq"));
     }
-    if (live_.applied_seq() >= want) return then(call);
-    // A bounded wait for the live state to apply `want` (read-your-writes across connections).
-    auto self = call.shared_from_this();
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    auto handle = live_.when_applied(want, [done, then, self] {
-      if (!done->exchange(true)) then(*self);
-    });
-    if (handle != 0 && options_.schedule) {
-      options_.schedule(options_.min_seq_wait_ms_max, [this, done, handle, self, want] {
-        if (done->exchange(true)) return;
-        live_.cancel(handle);
-        ApiError e{503, "min_seq_not_reached",
-                   fmt::format("sequence {} is not applied yet (at {}); retry", want, live_.applied_seq()), {}, 1};
-        finish(*self, error(self->req, e, self->request_id));
-      });
-    }
-  };
-
+  }
   if (method == http::verb::get) {
-    if (seg.size() >= 2 && seg[1] == "events") return with_min_seq([this](Call& c) { events_page(c); });
-    return with_min_seq([this](Call& c) { reads(c); });
+    if (seg.size() >= 2 && seg[1] == "events") return after_applied(call, want, [this](Call& c) { events_page(c); });
+    return after_applied(call, want, [this](Call& c) { reads(c); });
   }
   if (seg.size() >= 2 && seg[1] == "tokens") return tokens(call);
   if (method == http::verb::put) return master_data(call);
-  if (method == http::verb::post && seg.size() >= 2 && seg[1] == "stock") return stock_commands(call);
+  if (method == http::verb::post && seg.size() >= 2 && seg[1] == "stock") {
+    // Scope checks read the live state: it must include every commit already answered, or a
+    // caller acting on the transfer it was just told about would get a 404.
+    return after_applied(call, engine_.last_seq(), [this](Call& c) { stock_commands(c); });
+  }
   return fail(ApiError{404, "not_found", "no such endpoint; see GET /v1/openapi.json", {}, 0});
+}
+
+// Runs `then` once the live state has applied `seq`: at once, or after a bounded wait (503 after it).
+void Service::after_applied(Call& call, std::uint64_t seq, std::function<void(Call&)> then) {
+  if (live_.applied_seq() >= seq) return then(call);
+  auto self = call.shared_from_this();
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  auto handle = live_.when_applied(seq, [done, then, self] {
+    if (!done->exchange(true)) then(*self);
+  });
+  if (handle == 0 || !options_.schedule) return;
+  options_.schedule(options_.min_seq_wait_ms_max, [this, done, handle, self, seq] {
+    if (done->exchange(true)) return;
+    live_.cancel(handle);
+    ApiError e{503, "min_seq_not_reached",
+               fmt::format("sequence {} is not applied yet (at {}); retry", seq, live_.applied_seq()), {}, 1};
+    finish(*self, error(self->req, e, self->request_id));
+  });
 }
 
 // ---------------------------------------------------------------- commands
@@ -326,8 +328,6 @@ void Service::submit(Call& call, CommandBody body, unsigned status,
 
 namespace {
 
-std::int32_t micro_degrees(double degrees) { return static_cast<std::int32_t>(std::llround(degrees * 1e6)); }
-
 std::string seq_body(const CommandOutcome& o) {
   return fmt::format("{{\"first_seq\":{},\"last_seq\":{}}}", o.first_seq, o.last_seq);
 }
@@ -339,41 +339,10 @@ void Service::master_data(Call& call) {
   auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
   if (seg.size() != 3) return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
   if (call.principal.role != "hq_admin") return fail(forbidden("master data is changed by hq_admin only"));
-  const std::string& kind = seg[1];
   const std::string& id = seg[2];
-  JsonReader in(call.req.body());
-  CommandBody body;
-  if (kind == "regions") {
-    body = DefineRegion{id, in.str("name")};
-  } else if (kind == "warehouses") {
-    DefineWarehouse c{id, in.str("name"), in.str("region"), 0, 0, 0};
-    c.lat_e6 = micro_degrees(in.number("lat", true, -90, 90));
-    c.lon_e6 = micro_degrees(in.number("lon", true, -180, 180));
-    c.daily_capacity_cases = static_cast<std::int32_t>(in.integer("daily_capacity_cases", true, 0, 10'000'000));
-    body = c;
-  } else if (kind == "dealers") {
-    body = DefineDealer{id, in.str("name"), in.str("region"), in.strings("territory", false, limits::territory_regions_max),
-                        in.integer("credit_limit_cents", false, 0, limits::money_cents_max)};
-  } else if (kind == "stores") {
-    DefineStore c{id, in.str("name"), in.str("dealer"), in.str("region"), 0, 0};
-    c.lat_e6 = micro_degrees(in.number("lat", true, -90, 90));
-    c.lon_e6 = micro_degrees(in.number("lon", true, -180, 180));
-    body = c;
-  } else if (kind == "skus") {
-    DefineSku c{id, in.str("name"), static_cast<std::int32_t>(in.integer("case_units", true, 1, limits::case_units_max)), {}, {}};
-    auto prices = [&](JsonReader& p, Prices& out, bool required) {
-      out.wholesale_cents = p.integer("wholesale_cents", required, 0, limits::money_cents_max);
-      out.supply_cents = p.integer("supply_cents", required, 0, limits::money_cents_max);
-      out.retail_cents = p.integer("retail_cents", required, 0, limits::money_cents_max);
-    };
-    in.object("prices", true, [&](JsonReader& p) { prices(p, c.prices, true); });
-    in.object("floor_cents", false, [&](JsonReader& p) { prices(p, c.floors, false); });
-    body = c;
-  } else {
-    return fail(not_found(fmt::format("no master data kind '{}'", kind)));
-  }
-  if (auto e = in.finish()) return fail(*e);
-  submit(call, std::move(body), 200, [id](const CommandOutcome& o) {
+  Decoded decoded = decode_master_data(seg[1], id, call.req.body());
+  if (auto* e = std::get_if<ApiError>(&decoded)) return fail(*e);
+  submit(call, std::get<CommandBody>(std::move(decoded)), 200, [id](const CommandOutcome& o) {
     return fmt::format("{{\"id\":{},\"seq\":{}}}", json_str(id), o.last_seq);
   });
 }
@@ -382,45 +351,31 @@ void Service::stock_commands(Call& call) {
   const auto& seg = call.segments;  // v1 stock <what> [id action]
   auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
   const Principal& p = call.principal;
-  JsonReader in(call.req.body());
   auto movable = [&](const std::string& location) {
     return live_.read([&](const LedgerState& s, std::uint64_t) { return can_move_from(p, s, location); });
   };
-  if (seg.size() == 3 && seg[2] == "receipts") {
-    if (p.role != "hq_admin") return fail(forbidden("receipts from production are recorded by hq_admin"));
-    ReceiveStock c{in.str("warehouse"), in.lines("lines", true), in.str("ref")};
-    if (auto e = in.finish()) return fail(*e);
-    return submit(call, std::move(c), 201, seq_body);
-  }
-  if (seg.size() == 3 && seg[2] == "adjustments") {
-    AdjustStock c{in.str("location"), in.str("sku"), in.integer("qty_delta", true, -limits::qty_max, limits::qty_max),
-                  in.str("reason")};
-    if (auto e = in.finish()) return fail(*e);
-    if (!movable(c.location)) return fail(forbidden(fmt::format("{} is outside your scope", c.location)));
-    return submit(call, std::move(c), 201, seq_body);
-  }
-  if (seg.size() == 3 && seg[2] == "transfers") {
-    ShipTransfer c{in.str("id"), in.str("from"), in.str("to"), in.lines("lines", true)};
-    if (auto e = in.finish()) return fail(*e);
-    if (!movable(c.from)) return fail(forbidden(fmt::format("{} is outside your scope", c.from)));
-    std::string id = c.id;
-    return submit(call, std::move(c), 201, [id](const CommandOutcome& o) {
-      return fmt::format("{{\"id\":{},\"status\":\"in_transit\",\"seq\":{}}}", json_str(id), o.last_seq);
-    });
-  }
-  if (seg.size() == 3 && seg[2] == "reservations") {
-    CreateReservation c{in.str("id"), in.str("from"), in.str("to"), in.lines("lines", true),
-                        in.integer("deadline_us", true, 0, std::numeric_limits<std::int64_t>::max())};
-    if (auto e = in.finish()) return fail(*e);
-    if (!movable(c.from)) return fail(forbidden(fmt::format("{} is outside your scope", c.from)));
-    std::string id = c.id;
-    return submit(call, std::move(c), 201, [id](const CommandOutcome& o) {
-      return fmt::format("{{\"id\":{},\"status\":\"pending\",\"seq\":{}}}", json_str(id), o.last_seq);
+  if (seg.size() == 3) {
+    Decoded decoded = decode_stock(seg[2], call.req.body());
+    if (auto* e = std::get_if<ApiError>(&decoded)) return fail(*e);
+    CommandBody body = std::get<CommandBody>(std::move(decoded));
+    if (std::holds_alternative<ReceiveStock>(body)) {
+      if (p.role != "hq_admin") return fail(forbidden("receipts from production are recorded by hq_admin"));
+      return submit(call, std::move(body), 201, seq_body);
+    }
+    if (const auto* c = std::get_if<AdjustStock>(&body)) {
+      if (!movable(c->location)) return fail(forbidden(fmt::format("{} is outside your scope", c->location)));
+      return submit(call, std::move(body), 201, seq_body);
+    }
+    std::string id, from, status;
+    if (const auto* c = std::get_if<ShipTransfer>(&body)) id = c->id, from = c->from, status = "in_transit";
+    if (const auto* c = std::get_if<CreateReservation>(&body)) id = c->id, from = c->from, status = "pending";
+    if (!movable(from)) return fail(forbidden(fmt::format("{} is outside your scope", from)));
+    return submit(call, std::move(body), 201, [id, status](const CommandOutcome& o) {
+      return fmt::format("{{\"id\":{},\"status\":\"{}\",\"seq\":{}}}", json_str(id), status, o.last_seq);
     });
   }
   if (seg.size() == 5 && (seg[2] == "transfers" || seg[2] == "reservations")) {
     const std::string& id = seg[3];
-    const std::string& action = seg[4];
     // Out-of-scope ids answer 404, like unknown ones: their existence is not the caller's business.
     bool visible = live_.read([&](const LedgerState& s, std::uint64_t) {
       if (seg[2] == "transfers") {
@@ -431,22 +386,10 @@ void Service::stock_commands(Call& call) {
       return r != nullptr && can_move_from(p, s, r->from);
     });
     if (!visible) return fail(not_found(fmt::format("no {} '{}'", seg[2] == "transfers" ? "transfer" : "reservation", id)));
-    CommandBody body;
-    std::string status;
-    if (seg[2] == "transfers" && action == "receive") {
-      body = ReceiveTransfer{id};
-      status = "received";
-    } else if (seg[2] == "reservations" && action == "post") {
-      body = PostReservation{id, in.lines("lines", false)};
-      status = "posted";
-    } else if (seg[2] == "reservations" && action == "void") {
-      body = VoidReservation{id, in.str("reason")};
-      status = "voided";
-    } else {
-      return fail(not_found(fmt::format("no action '{}'", action)));
-    }
-    if (auto e = in.finish()) return fail(*e);
-    return submit(call, std::move(body), 200, [id, status](const CommandOutcome& o) {
+    Decoded decoded = decode_stock_action(seg[2], seg[4], id, call.req.body());
+    if (auto* e = std::get_if<ApiError>(&decoded)) return fail(*e);
+    const char* status = seg[4] == "receive" ? "received" : seg[4] == "post" ? "posted" : "voided";
+    return submit(call, std::get<CommandBody>(std::move(decoded)), 200, [id, status](const CommandOutcome& o) {
       return fmt::format("{{\"id\":{},\"status\":\"{}\",\"seq\":{}}}", json_str(id), status, o.last_seq);
     });
   }
@@ -493,10 +436,10 @@ void Service::tokens(Call& call) {
   auto fail = [&](const ApiError& e) { finish(call, error(call.req, e, call.request_id)); };
   if (call.principal.role != "hq_admin") return fail(forbidden("tokens are managed by hq_admin"));
   if (call.req.method() == http::verb::post && seg.size() == 2) {
-    JsonReader in(call.req.body());
-    std::string role = in.str("role");
-    std::string scope = in.str("scope", false);
-    if (auto e = in.finish()) return fail(*e);
+    auto decoded = decode_token_request(call.req.body());
+    if (auto* e = std::get_if<ApiError>(&decoded)) return fail(*e);
+    std::string role = std::get<TokenRequest>(decoded).role;
+    std::string scope = std::get<TokenRequest>(decoded).scope;
     NewToken t = make_token(options_.token_secret, call.command_id);
     return submit(call, IssueToken{t.prefix, t.sha256, role, scope}, 201, [t, role, scope](const CommandOutcome& o) {
       return fmt::format("{{\"token\":{},\"prefix\":{},\"role\":{},\"scope\":{},\"seq\":{}}}", json_str(t.token),

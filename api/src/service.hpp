@@ -70,6 +70,7 @@ class Service {
   void events_page(Call& call);
   void submit(Call& call, CommandBody body, unsigned status, std::function<std::string(const CommandOutcome&)> body_of);
   void finish(Call& call, Response&& res) const;
+  void after_applied(Call& call, std::uint64_t seq, std::function<void(Call&)> then);
 
   Engine& engine_;
   LiveState& live_;
