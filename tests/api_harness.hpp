@@ -86,10 +86,8 @@ struct ApiHarness {
     options.cors_origins = {"https://shop.example"};
     options.min_seq_wait_ms_max = min_seq_wait_ms;
     options.token_secret = "test-secret";
-    options.schedule = [this](std::uint64_t ms, std::function<void()> fn) {
-      auto timer = std::make_shared<boost::asio::steady_timer>(server->io(), std::chrono::milliseconds(ms));
-      timer->async_wait([timer, fn = std::move(fn)](boost::system::error_code) { fn(); });
-    };
+    options.schedule = [this](std::uint64_t ms, std::function<void()> fn) { return server->schedule(ms, std::move(fn)); };
+    options.post = [this](std::function<void()> fn) { server->post(std::move(fn)); };
     service = std::make_unique<ledger::api::Service>(*engine, *live, metrics, options);
     auto token = service->issue_token("hq_admin", "", "");
     REQUIRE(token.ok());

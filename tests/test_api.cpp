@@ -365,7 +365,7 @@ TEST_CASE("limits: a body over the limit gets 413, a half-sent request 408, too 
   api::HttpOptions http;
   http.body_bytes_max = 4096;
   http.read_timeout_ms = 300;
-  http.connections_max = 3;
+  http.connections_max = 6;
   ApiHarness h(http);
   h.network();
   std::uint64_t before = h.engine->last_seq();
@@ -386,8 +386,9 @@ TEST_CASE("limits: a body over the limit gets 413, a half-sent request 408, too 
   CHECK(answer.find("408") != std::string::npos);
   CHECK(ec);  // and the server closed the connection
 
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // earlier connections' closes settle
   std::vector<std::unique_ptr<net::ip::tcp::socket>> idle;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 6; ++i) {
     idle.push_back(std::make_unique<net::ip::tcp::socket>(io));
     idle.back()->connect({net::ip::make_address("127.0.0.1"), h.port});
   }
@@ -419,6 +420,80 @@ TEST_CASE("overload: with the writer busy and its queue full, writes get 503 wit
   release.set_value();
   first.join();
   blocker.join();
+}
+
+TEST_CASE("a graceful stop waits for a request still in the writer's queue, and answers it") {
+  ApiHarness h;
+  h.network();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> busy;
+  std::thread blocker([&] { h.engine->inspect([&](const LedgerState&) { busy.set_value(); released.wait(); }); });
+  busy.get_future().wait();
+  Reply answer;
+  std::thread client([&] {
+    answer = h.post("/v1/stock/adjustments", R"({"location":"store:S1","sku":"A","qty_delta":1,"reason":"count"})", h.admin);
+  });
+  while (h.engine->stats().queue_depth < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread stopper([&] { h.server->stop(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  release.set_value();  // the writer commits; the queued request must still be answered
+  stopper.join();
+  client.join();
+  blocker.join();
+  CHECK(answer.status == 201);
+}
+
+TEST_CASE("the stock cursor never skips a row, even when one id is a prefix of another") {
+  ApiHarness h;
+  h.network();
+  REQUIRE(h.put("/v1/dealers/D10", R"({"name":"Dealer ten","region":"R1"})", h.admin).status == 200);
+  REQUIRE(h.post("/v1/stock/transfers", R"({"id":"T-10","from":"warehouse:W1","to":"dealer:D10","lines":[{"sku":"A","qty":1},{"sku":"B","qty":1}]})", h.admin).status == 201);
+  REQUIRE(h.post("/v1/stock/transfers/T-10/receive", "", h.admin).status == 200);
+  REQUIRE(h.post("/v1/stock/transfers", R"({"id":"T-1B","from":"warehouse:W1","to":"dealer:D1","lines":[{"sku":"B","qty":1}]})", h.admin).status == 201);
+  REQUIRE(h.post("/v1/stock/transfers/T-1B/receive", "", h.admin).status == 200);
+  auto everything = h.get("/v1/stock", h.admin).json();
+  std::size_t total = everything.at("rows").as_array().size();
+  std::size_t walked = 0;
+  std::string after;
+  for (int pages = 0; pages < 50; ++pages) {
+    auto page = h.get("/v1/stock?limit=1" + (after.empty() ? std::string() : "&after=" + after), h.admin).json();
+    walked += page.at("rows").as_array().size();
+    if (page.at("next").is_null()) break;
+    after = std::string(page.at("next").as_string());
+  }
+  CHECK(walked == total);
+}
+
+TEST_CASE("numbers in queries are whole numbers; bytes that are not UTF-8 never break an error's JSON") {
+  ApiHarness h;
+  h.network();
+  CHECK(h.get("/v1/stock?min_seq=-1", h.admin).status == 400);
+  CHECK(h.get("/v1/stock?min_seq=5abc", h.admin).status == 400);
+  CHECK(h.get("/v1/stock?limit=%2B5", h.admin).status == 400);
+  CHECK(h.get("/v1/events?after=18446744073709551615", h.admin).status == 400);
+  CHECK(h.get("/v1/events?from_seq=1x", h.admin).status == 400);
+  CHECK(h.post("/v1/stock/transfers", "{\"\xff\xfe\":1}", h.admin).error_code() == "malformed_json");
+  Reply odd = h.get("/v1/stock/store:%FF%FE/A", h.admin);  // echoed in the message
+  CHECK(odd.status == 404);
+  CHECK(odd.error_code() == "not_found");  // and it parsed: the body is valid JSON
+}
+
+TEST_CASE("scoped senders: stock goes within scope, back to HQ, or to a sibling store; receiving is the destination's") {
+  ApiHarness h;
+  h.network();
+  std::string d1 = h.token("dealer", "D1");
+  std::string s1 = h.token("store", "S1");
+  std::string s3 = h.token("store", "S3");
+  CHECK(h.post("/v1/stock/transfers", R"({"id":"X1","from":"dealer:D1","to":"store:S3","lines":[{"sku":"A","qty":1}]})", d1).status == 403);
+  CHECK(h.post("/v1/stock/transfers", R"({"id":"X2","from":"dealer:D1","to":"warehouse:W1","lines":[{"sku":"A","qty":1}]})", d1).status == 201);
+  REQUIRE(h.post("/v1/stock/transfers", R"({"id":"X3","from":"dealer:D1","to":"store:S1","lines":[{"sku":"A","qty":5}]})", d1).status == 201);
+  CHECK(h.post("/v1/stock/transfers/X3/receive", "", d1).status == 200);  // the dealer's own store
+  CHECK(h.post("/v1/stock/transfers", R"({"id":"X4","from":"store:S1","to":"store:S2","lines":[{"sku":"A","qty":1}]})", s1).status == 201);
+  CHECK(h.post("/v1/stock/transfers", R"({"id":"X5","from":"store:S1","to":"store:S3","lines":[{"sku":"A","qty":1}]})", s1).status == 403);
+  CHECK(h.post("/v1/stock/transfers/X4/receive", "", s1).status == 404);  // S1 sent it; S2 receives it
+  CHECK(h.post("/v1/stock/transfers/X4/receive", "", s3).status == 404);
+  CHECK(h.post("/v1/stock/transfers/X4/receive", "", d1).status == 200);
 }
 
 TEST_SUITE_END();

@@ -59,7 +59,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<Response>(http::status::service_unavailable, 11);
     res->set(http::field::content_type, "application/json");
     res->set(http::field::retry_after, "1");
+    res->set("X-Request-Id", new_request_id());
     res->body() = error_body({503, "too_many_connections", "the server is at its connection limit; retry", {}, 1});
+    stream_.expires_after(std::chrono::milliseconds(server_.options().read_timeout_ms));
     res->keep_alive(false);
     res->prepare_payload();
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) { self->close(); });
@@ -74,9 +76,11 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(header_bytes_max);
     // Our own timer, not the stream's: the stream's closes the socket, and we want to say 408.
     timed_out_ = false;
+    std::uint64_t generation = ++read_generation_;
     read_timer_.expires_after(std::chrono::milliseconds(server_.options().read_timeout_ms));
-    read_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // cancelled: the request arrived
+    read_timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+      // Cancelled, or fired for a read that already completed: not ours to act on.
+      if (ec || generation != self->read_generation_ || self->idle_ == false) return;
       self->timed_out_ = true;
       beast::error_code ignored;
       self->stream_.socket().cancel(ignored);
@@ -109,15 +113,22 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string_view client_id = req["X-Request-Id"];
     request_id_ = valid_request_id(client_id) ? std::string(client_id) : new_request_id();
     auto self = shared_from_this();
+    // The work guard keeps the I/O threads running until the answer is posted, so a graceful stop
+    // waits for requests still in the writer's queue or waiting for the live state.
+    auto guard = std::make_shared<net::executor_work_guard<net::any_io_executor>>(stream_.get_executor());
     server_.service().handle(
         std::move(req), request_id_,
-        [self](Response&& res) {
-          net::post(self->stream_.get_executor(),
-                    [self, res = std::make_shared<Response>(std::move(res))]() mutable { self->write(res); });
+        [self, guard](Response&& res) {
+          net::post(self->stream_.get_executor(), [self, guard, res = std::make_shared<Response>(std::move(res))]() mutable {
+            self->write(res);
+            guard->reset();
+          });
         },
-        [self](Response&& head, EventStreamRequest want) {
-          net::post(self->stream_.get_executor(),
-                    [self, head = std::make_shared<Response>(std::move(head)), want]() { self->start_stream(head, want); });
+        [self, guard](Response&& head, EventStreamRequest want) {
+          net::post(self->stream_.get_executor(), [self, guard, head = std::make_shared<Response>(std::move(head)), want]() {
+            self->start_stream(head, want);
+            guard->reset();
+          });
         });
   }
 
@@ -189,7 +200,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (chunk.empty()) return stream_more_later();
     auto buffer = std::make_shared<std::string>(std::move(chunk));
     // Only one write at a time: a slow reader makes us read the log more slowly, nothing piles up.
+    // A reader that stops reading altogether is dropped after the timeout.
+    stream_.expires_after(std::chrono::milliseconds(server_.options().read_timeout_ms));
     net::async_write(stream_, net::buffer(*buffer), [self = shared_from_this(), buffer](beast::error_code ec, std::size_t) {
+      self->stream_.expires_never();
       if (ec) return self->close();
       self->stream_more();
     });
@@ -218,7 +232,9 @@ class Session : public std::enable_shared_from_this<Session> {
       self->server_.service().live().cancel(handle);
       // A comment line keeps proxies from timing out and finds dead peers.
       auto ping = std::make_shared<std::string>(": keepalive\n\n");
+      self->stream_.expires_after(std::chrono::milliseconds(self->server_.options().read_timeout_ms));
       net::async_write(self->stream_, net::buffer(*ping), [self, ping](beast::error_code ec2, std::size_t) {
+        self->stream_.expires_never();
         if (ec2) return self->close();
         self->stream_more();
       });
@@ -244,6 +260,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   net::steady_timer read_timer_;
   bool timed_out_ = false;
+  std::uint64_t read_generation_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer& server_;
@@ -258,7 +275,8 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 HttpServer::HttpServer(Service& service, Metrics& metrics, HttpOptions options)
-    : service_(service), metrics_(metrics), options_(std::move(options)), acceptor_(io_) {}
+    : service_(service), metrics_(metrics), options_(std::move(options)), acceptor_strand_(net::make_strand(io_)),
+      acceptor_(acceptor_strand_) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -276,14 +294,20 @@ Result<unsigned short> HttpServer::start() {
                       fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message()));
   }
   work_.emplace(io_.get_executor());
-  accept();
+  net::post(acceptor_strand_, [this] { accept(); });
   for (unsigned i = 0; i < std::max(1u, options_.threads); ++i) threads_.emplace_back([this] { io_.run(); });
   return acceptor_.local_endpoint().port();
 }
 
 void HttpServer::accept() {
-  acceptor_.async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) return;  // the acceptor was closed: stopping
+  acceptor_.async_accept(net::make_strand(io_), net::bind_executor(acceptor_strand_, [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping_ || ec == net::error::operation_aborted) return;
+    if (ec) {
+      // Out of file descriptors or an aborted handshake: keep accepting, after a breath.
+      auto timer = std::make_shared<net::steady_timer>(acceptor_strand_, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](beast::error_code) { if (!stopping_) accept(); });
+      return;
+    }
     auto session = std::make_shared<Session>(std::move(socket), *this);
     bool over = static_cast<std::size_t>(metrics_.connections_open()) >= options_.connections_max;
     {
@@ -292,8 +316,19 @@ void HttpServer::accept() {
     }
     session->start(over);
     accept();
-  });
+  }));
 }
+
+std::function<void()> HttpServer::schedule(std::uint64_t ms, std::function<void()> fn) {
+  auto timer = std::make_shared<net::steady_timer>(io_, std::chrono::milliseconds(ms));
+  timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
+    if (!ec) fn();
+  });
+  // Cancelling from any thread: posted, so the timer is only touched by the I/O threads.
+  return [this, timer] { net::post(io_, [timer] { timer->cancel(); }); };
+}
+
+void HttpServer::post(std::function<void()> fn) { net::post(io_, std::move(fn)); }
 
 void HttpServer::forget(Session* session) {
   std::lock_guard lock(sessions_mu_);
@@ -306,7 +341,7 @@ void HttpServer::forget(Session* session) {
 void HttpServer::stop() {
   if (threads_.empty()) return;
   stopping_ = true;
-  net::post(io_, [this] {
+  net::post(acceptor_strand_, [this] {
     beast::error_code ec;
     acceptor_.close(ec);
   });

@@ -42,6 +42,9 @@ class HttpServer {
   void wait_for_signal();
 
   boost::asio::io_context& io() { return io_; }
+  // For ServiceOptions: timers and posting on this server's I/O threads.
+  std::function<void()> schedule(std::uint64_t ms, std::function<void()> fn);
+  void post(std::function<void()> fn);
   Service& service() { return service_; }
   Metrics& metrics() { return metrics_; }
   const HttpOptions& options() const { return options_; }
@@ -55,6 +58,7 @@ class HttpServer {
   Metrics& metrics_;
   HttpOptions options_;
   boost::asio::io_context io_;
+  boost::asio::strand<boost::asio::io_context::executor_type> acceptor_strand_;  // every acceptor operation
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};

@@ -148,9 +148,9 @@ int main(int argc, char** argv) {
   }
   HttpServer* server_ptr = nullptr;
   service_options.schedule = [&server_ptr](std::uint64_t ms, std::function<void()> fn) {
-    auto timer = std::make_shared<boost::asio::steady_timer>(server_ptr->io(), std::chrono::milliseconds(ms));
-    timer->async_wait([timer, fn = std::move(fn)](boost::system::error_code) { fn(); });
+    return server_ptr->schedule(ms, std::move(fn));
   };
+  service_options.post = [&server_ptr](std::function<void()> fn) { server_ptr->post(std::move(fn)); };
   Service service(**engine, **live, metrics, service_options);
 
   bool has_admin = (*live)->read([](const LedgerState& s, std::uint64_t) {

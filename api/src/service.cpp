@@ -5,6 +5,8 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <map>
 
 #include "decoders.hpp"
@@ -22,8 +24,9 @@ namespace {
 constexpr std::size_t idempotency_key_bytes_max = 200;
 constexpr std::size_t page_rows_default = 1000;
 constexpr std::size_t page_rows_max = 10000;
+constexpr std::size_t page_scan_events_max = 100'000;  // events looked at per event page
 
-std::string percent_decode(std::string_view in) {
+std::string percent_decode(std::string_view in, bool plus_is_space) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -37,10 +40,18 @@ std::string percent_decode(std::string_view in) {
       out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
       i += 2;
     } else {
-      out.push_back(in[i] == '+' ? ' ' : in[i]);
+      out.push_back(plus_is_space && in[i] == '+' ? ' ' : in[i]);
     }
   }
   return out;
+}
+
+// A whole decimal u64, nothing else: no sign, spaces, junk or overflow.
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
 }
 
 std::vector<std::string> split(std::string_view s, char sep) {
@@ -100,6 +111,22 @@ bool can_move_from(const Principal& p, const LedgerState& s, std::string_view lo
   return false;
 }
 
+// Where a scoped principal may send stock: within its scope, back to an HQ warehouse, and for a
+// store also to its dealer and sibling stores (DESIGN.md: stores transfer with a sibling store).
+bool can_ship_to(const Principal& p, const LedgerState& s, std::string_view to) {
+  if (p.role == "hq_admin") return true;
+  if (can_see(p, s, to)) return true;
+  auto l = parse_location(to);
+  if (!l) return false;
+  if (l->kind == LocationKind::warehouse) return true;
+  if (p.role == "store" && s.store(p.scope) != nullptr) {
+    const std::string& dealer = s.store(p.scope)->dealer;
+    if (l->kind == LocationKind::dealer) return l->id == dealer;
+    if (l->kind == LocationKind::store) return s.store(l->id) != nullptr && s.store(l->id)->dealer == dealer;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool Principal::global_read() const {
@@ -116,12 +143,29 @@ struct Service::Call : std::enable_shared_from_this<Service::Call> {
   Principal principal;
   std::string command_id;
   bool answered = false;
+  bool authenticated = false;
+  bool auth_retried = false;
 
   std::string q(std::string_view key) const {
     auto it = query.find(key);
     return it == query.end() ? std::string() : it->second;
   }
 };
+
+bool Service::authenticate(Call& call) {
+  std::string_view auth = call.req[http::field::authorization];
+  std::string token(auth.substr(std::min<std::size_t>(7, auth.size())));
+  std::string prefix = token.substr(0, token.find('.'));
+  Sha256 hasher;
+  Hash32 presented = hasher.update(token).finish();
+  call.authenticated = live_.read([&](const LedgerState& s, std::uint64_t) {
+    const TokenRecord* t = s.token(prefix);
+    if (t == nullptr || t->revoked || CRYPTO_memcmp(t->token_sha256.data(), presented.data(), 32) != 0) return false;
+    call.principal = Principal{prefix, t->role, t->scope};
+    return true;
+  });
+  return call.authenticated;
+}
 
 Service::Service(Engine& engine, LiveState& live, Metrics& metrics, ServiceOptions options)
     : engine_(engine), live_(live), metrics_(metrics), options_(std::move(options)) {}
@@ -190,11 +234,12 @@ void Service::handle(Request&& req, const std::string& request_id, const Respond
     for (const auto& pair : split(target.substr(target.find('?') + 1), '&')) {
       if (pair.empty()) continue;
       auto eq = pair.find('=');
-      call->query[percent_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1));
+      call->query[percent_decode(pair.substr(0, eq), true)] =
+          eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1), true);
     }
   }
   for (const auto& seg : split(path, '/')) {
-    if (!seg.empty()) call->segments.push_back(percent_decode(seg));
+    if (!seg.empty()) call->segments.push_back(percent_decode(seg, false));
   }
   // Asynchronous paths hold the call through shared_from_this until they answer.
   dispatch(*call);
@@ -246,20 +291,19 @@ void Service::dispatch(Call& call) {
 
   // ---- everything under /v1 needs a token
   std::string_view auth = call.req[http::field::authorization];
-  if (auth.rfind("Bearer ", 0) != 0) {
+  if (!call.authenticated && auth.rfind("Bearer ", 0) != 0) {
     return fail(ApiError{401, "unauthorized", "send Authorization: Bearer <token>", {}, 0});
   }
-  std::string token(auth.substr(7));
-  std::string prefix = token.substr(0, token.find('.'));
-  Sha256 hasher;
-  Hash32 presented = hasher.update(token).finish();
-  bool known = live_.read([&](const LedgerState& s, std::uint64_t) {
-    const TokenRecord* t = s.token(prefix);
-    if (t == nullptr || t->revoked || CRYPTO_memcmp(t->token_sha256.data(), presented.data(), 32) != 0) return false;
-    call.principal = Principal{prefix, t->role, t->scope};
-    return true;
-  });
-  if (!known) return fail(ApiError{401, "unauthorized", "unknown or revoked token", {}, 0});
+  if (!call.authenticated && !authenticate(call)) {
+    // A token issued a moment ago may not be in the live state yet: wait for what is committed.
+    std::uint64_t committed = engine_.last_seq();
+    if (live_.applied_seq() < committed && !call.auth_retried) {
+      call.auth_retried = true;
+      return after_applied(call, committed, [this](Call& c) { dispatch(c); });
+    }
+    return fail(ApiError{401, "unauthorized", "unknown or revoked token", {}, 0});
+  }
+  const std::string& prefix = call.principal.prefix;
 
   std::string_view key = call.req["Idempotency-Key"];
   if (!key.empty()) {
@@ -274,11 +318,9 @@ void Service::dispatch(Call& call) {
 
   std::uint64_t want = 0;
   if (!call.q("min_seq").empty()) {
-    try {
-      want = std::stoull(call.q("min_seq"));
-    } catch (...) {
-      return fail(bad_request("out_of_range", "min_seq must be a sequence number", "min_seq"));
-    }
+    auto parsed = parse_u64(call.q("min_seq"));
+    if (!parsed) return fail(bad_request("out_of_range", "min_seq must be a sequence number", "min_seq"));
+    want = *parsed;
   }
   if (method == http::verb::get) {
     if (seg.size() >= 2 && seg[1] == "events") return after_applied(call, want, [this](Call& c) { events_page(c); });
@@ -298,18 +340,36 @@ void Service::dispatch(Call& call) {
 void Service::after_applied(Call& call, std::uint64_t seq, std::function<void(Call&)> then) {
   if (live_.applied_seq() >= seq) return then(call);
   auto self = call.shared_from_this();
-  auto done = std::make_shared<std::atomic<bool>>(false);
-  auto handle = live_.when_applied(seq, [done, then, self] {
-    if (!done->exchange(true)) then(*self);
+  struct Wait {
+    std::atomic<bool> done{false};
+    std::mutex mu;
+    std::function<void()> cancel_timer;  // guarded by mu
+  };
+  auto wait = std::make_shared<Wait>();
+  auto handle = live_.when_applied(seq, [this, wait, then, self] {
+    if (wait->done.exchange(true)) return;
+    {
+      std::lock_guard lock(wait->mu);
+      if (wait->cancel_timer) wait->cancel_timer();
+    }
+    // Called on the follower thread: hand the work to an I/O thread.
+    if (options_.post) return options_.post([then, self] { then(*self); });
+    then(*self);
   });
   if (handle == 0 || !options_.schedule) return;
-  options_.schedule(options_.min_seq_wait_ms_max, [this, done, handle, self, seq] {
-    if (done->exchange(true)) return;
+  auto cancel = options_.schedule(options_.min_seq_wait_ms_max, [this, wait, handle, self, seq] {
+    if (wait->done.exchange(true)) return;
     live_.cancel(handle);
     ApiError e{503, "min_seq_not_reached",
                fmt::format("sequence {} is not applied yet (at {}); retry", seq, live_.applied_seq()), {}, 1};
     finish(*self, error(self->req, e, self->request_id));
   });
+  std::lock_guard lock(wait->mu);
+  if (wait->done.load()) {
+    cancel();
+  } else {
+    wait->cancel_timer = std::move(cancel);
+  }
 }
 
 // ---------------------------------------------------------------- commands
@@ -366,10 +426,13 @@ void Service::stock_commands(Call& call) {
       if (!movable(c->location)) return fail(forbidden(fmt::format("{} is outside your scope", c->location)));
       return submit(call, std::move(body), 201, seq_body);
     }
-    std::string id, from, status;
-    if (const auto* c = std::get_if<ShipTransfer>(&body)) id = c->id, from = c->from, status = "in_transit";
-    if (const auto* c = std::get_if<CreateReservation>(&body)) id = c->id, from = c->from, status = "pending";
+    std::string id, from, to, status;
+    if (const auto* c = std::get_if<ShipTransfer>(&body)) id = c->id, from = c->from, to = c->to, status = "in_transit";
+    if (const auto* c = std::get_if<CreateReservation>(&body)) id = c->id, from = c->from, to = c->to, status = "pending";
     if (!movable(from)) return fail(forbidden(fmt::format("{} is outside your scope", from)));
+    bool allowed_to = to == "customer" ||
+                      live_.read([&](const LedgerState& s, std::uint64_t) { return can_ship_to(p, s, to); });
+    if (!allowed_to) return fail(forbidden(fmt::format("you may not send stock to {}", to)));
     return submit(call, std::move(body), 201, [id, status](const CommandOutcome& o) {
       return fmt::format("{{\"id\":{},\"status\":\"{}\",\"seq\":{}}}", json_str(id), status, o.last_seq);
     });
@@ -380,7 +443,8 @@ void Service::stock_commands(Call& call) {
     bool visible = live_.read([&](const LedgerState& s, std::uint64_t) {
       if (seg[2] == "transfers") {
         const TransferRecord* t = s.transfer(id);
-        return t != nullptr && (can_move_from(p, s, t->to) || can_move_from(p, s, t->from));
+        // Receiving is the destination's act (or HQ's).
+        return t != nullptr && (can_move_from(p, s, t->to) || (p.role == "hq_admin"));
       }
       const ReservationRecord* r = s.reservation(id);
       return r != nullptr && can_move_from(p, s, r->from);
@@ -465,36 +529,37 @@ void Service::reads(Call& call) {
     const std::string& location = seg[2];
     const std::string& sku = seg[3];
     auto row = [&](const LedgerState& s, std::uint64_t seq) -> std::optional<std::string> {
-      if (!can_see(p, s, location)) return std::nullopt;
+      auto l = parse_location(location);
+      if (!l.ok() || s.sku(sku) == nullptr || !can_see(p, s, location)) return std::nullopt;
+      bool defined = true;
+      switch (l->kind) {
+        case LocationKind::warehouse: defined = s.warehouse(l->id) != nullptr; break;
+        case LocationKind::dealer: defined = s.dealer(l->id) != nullptr; break;
+        case LocationKind::store: defined = s.store(l->id) != nullptr; break;
+        default: break;  // transit and virtual locations exist by name
+      }
+      if (!defined) return std::nullopt;
       Balance b = s.balance(location, sku);
       return fmt::format("{{\"location\":{},\"sku\":{},\"on_hand\":{},\"reserved\":{},\"available\":{},\"in_transit\":{},"
                          "\"seq\":{}}}",
                          json_str(location), json_str(sku), b.on_hand, b.reserved, b.available(), s.inbound(location, sku),
                          seq);
     };
-    auto known = live_.read([&](const LedgerState& s, std::uint64_t) {
-      auto l = parse_location(location);
-      if (!l.ok() || s.sku(sku) == nullptr || !can_see(p, s, location)) return false;
-      switch (l->kind) {
-        case LocationKind::warehouse: return s.warehouse(l->id) != nullptr;
-        case LocationKind::dealer: return s.dealer(l->id) != nullptr;
-        case LocationKind::store: return s.store(l->id) != nullptr;
-        default: return true;  // transit and virtual locations exist by name
-      }
-    });
-    if (!known) return fail(not_found(fmt::format("no stock of '{}' at '{}' visible to you", sku, location)));
+    auto no_such = [&] { fail(not_found(fmt::format("no stock of '{}' at '{}' visible to you", sku, location))); };
     std::string as_of = call.q("as_of_seq");
     if (as_of.empty()) {
+      // Scope and existence are checked in the same read as the balance: one consistent state.
       auto [body, seq] = live_.read([&](const LedgerState& s, std::uint64_t seq) { return std::pair{row(s, seq), seq}; });
+      if (!body) return no_such();
       return finish(call, json_response(call.req, http::status::ok, *body, seq));
     }
+    // Scope is judged on today's master data; the balance comes from the past state.
+    auto visible_now = live_.read([&](const LedgerState& s, std::uint64_t seq) { return row(s, seq).has_value(); });
+    if (!visible_now) return no_such();
     // As of a past sequence: fold the log up to it (linear in N; the projections issue indexes it).
-    std::uint64_t n = 0;
-    try {
-      n = std::stoull(as_of);
-    } catch (...) {
-      return fail(bad_request("out_of_range", "as_of_seq must be a sequence number", "as_of_seq"));
-    }
+    auto parsed = parse_u64(as_of);
+    if (!parsed) return fail(bad_request("out_of_range", "as_of_seq must be a sequence number", "as_of_seq"));
+    std::uint64_t n = *parsed;
     if (n > engine_.last_seq()) return fail(bad_request("out_of_range", fmt::format("as_of_seq is past the log's end {}", engine_.last_seq()), "as_of_seq"));
     LedgerState past;
     Status folded;
@@ -503,43 +568,45 @@ void Service::reads(Call& call) {
       return folded.ok();
     });
     if (!st || !folded) return fail(from_engine(!st ? st.error() : folded.error()));
-    auto body = row(past, n);
-    return finish(call, json_response(call.req, http::status::ok, body ? *body : "{}", n));
+    Balance b = past.balance(location, sku);
+    return finish(call, json_response(call.req, http::status::ok,
+                                      fmt::format("{{\"location\":{},\"sku\":{},\"on_hand\":{},\"reserved\":{},\"available\":{},"
+                                                  "\"in_transit\":{},\"seq\":{}}}",
+                                                  json_str(location), json_str(sku), b.on_hand, b.reserved, b.available(),
+                                                  past.inbound(location, sku), n),
+                                      n));
   }
   if (seg.size() == 2 && seg[1] == "stock") {  // GET /v1/stock?location=&sku=&limit=&after=
     std::string location = call.q("location"), sku = call.q("sku"), after = call.q("after");
     std::size_t limit = page_rows_default;
     if (!call.q("limit").empty()) {
-      try {
-        limit = std::stoull(call.q("limit"));
-      } catch (...) {
-        limit = 0;
-      }
+      limit = parse_u64(call.q("limit")).value_or(0);
       if (limit == 0 || limit > page_rows_max) {
         return fail(bad_request("out_of_range", fmt::format("limit must be between 1 and {}", page_rows_max), "limit"));
       }
     }
     auto [body, seq] = live_.read([&](const LedgerState& s, std::uint64_t seq) {
-      std::vector<std::pair<std::string, std::string>> keys;
+      // Rows are ordered by the cursor's own key, "location|sku", so a page break never skips one.
+      std::vector<std::tuple<std::string, std::string, std::string>> keys;
       s.for_each_balance([&](std::string_view l, std::string_view k, const Balance&) {
         if ((!location.empty() && l != location) || (!sku.empty() && k != sku)) return;
         std::string key = fmt::format("{}|{}", l, k);
         if (!after.empty() && key <= after) return;
         if (!can_see(p, s, l)) return;
-        keys.emplace_back(l, k);
+        keys.emplace_back(std::move(key), l, k);
       });
       std::sort(keys.begin(), keys.end());
       bool more = keys.size() > limit;
       if (more) keys.resize(limit);
       std::string out = "{\"rows\":[";
       for (std::size_t i = 0; i < keys.size(); ++i) {
-        const auto& [l, k] = keys[i];
+        const auto& [key, l, k] = keys[i];
         Balance b = s.balance(l, k);
         out += fmt::format("{}{{\"location\":{},\"sku\":{},\"on_hand\":{},\"reserved\":{},\"available\":{},\"in_transit\":{}}}",
                            i ? "," : "", json_str(l), json_str(k), b.on_hand, b.reserved, b.available(), s.inbound(l, k));
       }
       out += "],\"next\":";
-      out += more ? json_str(keys.back().first + "|" + keys.back().second) : "null";
+      out += more ? json_str(std::get<0>(keys.back())) : "null";
       out += "}";
       return std::pair{out, seq};
     });
@@ -554,15 +621,27 @@ void Service::events_page(Call& call) {
   if (call.segments.size() != 2) return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
   std::uint64_t from = 1;
   std::size_t limit = page_rows_default;
-  try {
-    if (!call.q("from_seq").empty()) from = std::stoull(call.q("from_seq"));
-    if (!call.q("after").empty()) from = std::stoull(call.q("after")) + 1;
-    if (!call.q("limit").empty()) limit = std::stoull(call.q("limit"));
-    std::string_view last_event_id = call.req["Last-Event-ID"];
-    if (!last_event_id.empty()) from = std::stoull(std::string(last_event_id)) + 1;
-  } catch (...) {
-    return fail(bad_request("out_of_range", "from_seq, after, limit and Last-Event-ID are numbers"));
+  std::optional<std::uint64_t> parsed;
+  auto bad = [&](const char* field) {
+    fail(bad_request("out_of_range", fmt::format("{} must be a sequence number", field), field));
+  };
+  if (!call.q("from_seq").empty()) {
+    if (!(parsed = parse_u64(call.q("from_seq")))) return bad("from_seq");
+    from = *parsed;
   }
+  if (!call.q("after").empty()) {
+    if (!(parsed = parse_u64(call.q("after"))) || *parsed == std::numeric_limits<std::uint64_t>::max()) return bad("after");
+    from = *parsed + 1;
+  }
+  std::string_view last_event_id = call.req["Last-Event-ID"];
+  if (!last_event_id.empty()) {
+    if (!(parsed = parse_u64(last_event_id)) || *parsed == std::numeric_limits<std::uint64_t>::max()) {
+      return bad("Last-Event-ID");
+    }
+    from = *parsed + 1;
+  }
+  from = std::max<std::uint64_t>(from, 1);
+  if (!call.q("limit").empty()) limit = parse_u64(call.q("limit")).value_or(0);
   if (limit == 0 || limit > page_rows_max) {
     return fail(bad_request("out_of_range", fmt::format("limit must be between 1 and {}", page_rows_max), "limit"));
   }
@@ -587,7 +666,8 @@ void Service::events_page(Call& call) {
   std::size_t rows = 0;
   std::uint64_t last = from - 1;
   std::uint64_t end_seq = engine_.last_seq();
-  auto st = engine_.read_events(from, std::numeric_limits<std::size_t>::max(), [&](const fb::Event& e, const Hash32& h) {
+  // A kind filter may match rarely: scan a bounded stretch per page and hand out a cursor.
+  auto st = engine_.read_events(from, page_scan_events_max, [&](const fb::Event& e, const Hash32& h) {
     last = e.seq();
     if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), fb::EnumNameBody(e.body_type())) == kinds.end()) {
       return last < end_seq;
@@ -598,7 +678,7 @@ void Service::events_page(Call& call) {
   });
   if (!st) return fail(from_engine(st.error()));
   out += "],\"next\":";
-  out += rows == limit && last < end_seq ? json_str(std::to_string(last)) : "null";
+  out += last < end_seq ? json_str(std::to_string(last)) : "null";
   out += "}";
   finish(call, json_response(call.req, http::status::ok, std::move(out), last));
 }

@@ -32,8 +32,11 @@ struct ServiceOptions {
   std::vector<std::string> cors_origins;  // "*" allows any
   std::uint64_t min_seq_wait_ms_max = 5000;
   std::string token_secret;  // derives tokens issued under an Idempotency-Key, so a retry answers the same token
-  // Runs `fn` after `ms` milliseconds (the transport's timers); used to bound min_seq waits.
-  std::function<void(std::uint64_t ms, std::function<void()> fn)> schedule;
+  // Runs `fn` after `ms` milliseconds (the transport's timers); returns a function that cancels it.
+  // Bounds the waits for the live state (min_seq, read-your-writes).
+  std::function<std::function<void()>(std::uint64_t ms, std::function<void()> fn)> schedule;
+  // Runs `fn` soon on an I/O thread: continuations never run on the live state's follower thread.
+  std::function<void(std::function<void()> fn)> post;
 };
 
 // What the transport needs to stream events (SSE) after the service authorized the request.
@@ -63,6 +66,7 @@ class Service {
  private:
   struct Call;
   void dispatch(Call& call);
+  bool authenticate(Call& call);
   void reads(Call& call);
   void master_data(Call& call);
   void stock_commands(Call& call);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -68,7 +69,8 @@ struct Engine::Impl final : EventSink {
 
   std::atomic<std::uint64_t> last_seq{0};
   std::mutex listeners_mu;
-  std::vector<std::function<void(std::uint64_t)>> listeners;  // guarded by listeners_mu
+  std::map<std::uint64_t, std::function<void(std::uint64_t)>> listeners;  // guarded by listeners_mu
+  std::uint64_t next_listener_id = 1;                                      // guarded by listeners_mu
   mutable std::mutex stats_mu;
   WriterStats stats;  // guarded by stats_mu
 
@@ -258,7 +260,7 @@ std::size_t Engine::Impl::run_batch(std::vector<Pending>& items, std::size_t beg
         if (state.last_seq() != last_seq.load(std::memory_order_relaxed)) {
           last_seq.store(state.last_seq(), std::memory_order_release);
           std::lock_guard lock(listeners_mu);
-          for (const auto& listener : listeners) listener(state.last_seq());
+          for (const auto& [id, listener] : listeners) listener(state.last_seq());
         }
         return end;
       }
@@ -413,9 +415,16 @@ void Engine::inspect(const std::function<void(const LedgerState&)>& fn) {
   future.get();
 }
 
-void Engine::on_commit(std::function<void(std::uint64_t)> fn) {
+std::uint64_t Engine::on_commit(std::function<void(std::uint64_t)> fn) {
   std::lock_guard lock(impl_->listeners_mu);
-  impl_->listeners.push_back(std::move(fn));
+  std::uint64_t id = impl_->next_listener_id++;
+  impl_->listeners.emplace(id, std::move(fn));
+  return id;
+}
+
+void Engine::remove_commit_listener(std::uint64_t id) {
+  std::lock_guard lock(impl_->listeners_mu);  // listeners run under this lock: none is running now
+  impl_->listeners.erase(id);
 }
 
 Status Engine::read_events(std::uint64_t from_seq, std::size_t limit, const EventVisitor& visit) const {

@@ -25,9 +25,39 @@ EventJson::EventJson() : impl_(std::make_unique<Impl>()) {
 
 EventJson::~EventJson() = default;
 
+namespace {
+// Length of the valid UTF-8 sequence at text[i], or 0 when it is not one.
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char b = byte(i);
+  std::size_t n = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b <= 0xdf ? 2 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  }
+  if (n == 3 && b == 0xe0 && byte(i + 1) < 0xa0) return 0;  // overlong
+  if (n == 3 && b == 0xed && byte(i + 1) >= 0xa0) return 0;  // surrogate
+  if (n == 4 && b == 0xf0 && byte(i + 1) < 0x90) return 0;  // overlong
+  if (n == 4 && b == 0xf4 && byte(i + 1) >= 0x90) return 0;  // beyond U+10FFFF
+  return n;
+}
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      // Invalid UTF-8 (from a client's bytes echoed in an error) becomes U+FFFD: the output stays JSON.
+      std::size_t n = utf8_sequence(text, i);
+      if (n == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(text.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

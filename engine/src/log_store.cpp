@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <system_error>
 
 #include "ledger/limits.hpp"
@@ -129,12 +130,14 @@ LogStore::~LogStore() {
 }
 
 std::size_t LogStore::map_bytes() const {
+  std::shared_lock lock(remap_mu_);
   MDB_envinfo info{};
   mdb_env_info(env_, &info);
   return info.me_mapsize;
 }
 
 std::size_t LogStore::used_bytes() const {
+  std::shared_lock lock(remap_mu_);
   MDB_envinfo info{};
   MDB_stat stat{};
   mdb_env_info(env_, &info);
@@ -151,6 +154,7 @@ Status LogStore::grow_map() {
         .with("map_bytes", static_cast<std::int64_t>(current));
   }
   std::size_t next = std::min(current * 2, options_.map_bytes_max);
+  std::unique_lock lock(remap_mu_);
   if (int rc = mdb_env_set_mapsize(env_, next); rc != 0) return lmdb_error(rc, "growing the LMDB map");
   return Ok{};
 }
@@ -162,15 +166,18 @@ int LogStore::clear_stale_readers() {
 }
 
 Result<Txn> Txn::begin(const LogStore& store, bool write) {
+  std::shared_lock<std::shared_mutex> lock;
+  if (!write) lock = std::shared_lock(store.remap_mutex());
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(store.env(), nullptr, write ? 0 : MDB_RDONLY, &txn);
   if (rc != 0) return lmdb_error(rc, write ? "beginning a write transaction" : "beginning a read transaction");
-  return Txn(txn);
+  return Txn(txn, std::move(lock));
 }
 
 Status Txn::commit() {
   int rc = mdb_txn_commit(txn_);
   txn_ = nullptr;  // committed or not, LMDB has freed it
+  if (remap_lock_.owns_lock()) remap_lock_.unlock();
   if (rc != 0) return lmdb_error(rc, "committing");
   return Ok{};
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string_view>
 
@@ -50,8 +51,10 @@ class LogStore {
 
   std::size_t map_bytes() const;
   std::size_t used_bytes() const;
-  // Doubles the map, up to map_bytes_max. REQUIRES: no transaction open in this process.
+  // Doubles the map, up to map_bytes_max. Waits for every read transaction of this process to end
+  // (LMDB remaps the file: a reader's pointers would dangle). REQUIRES: no write transaction open.
   Status grow_map();
+  std::shared_mutex& remap_mutex() const { return remap_mu_; }
   // Clears reader slots left by dead processes (they pin old pages and make the map grow).
   int clear_stale_readers();
 
@@ -60,13 +63,14 @@ class LogStore {
   MDB_env* env_ = nullptr;
   MDB_dbi events_ = 0, streams_ = 0, commands_ = 0, meta_ = 0;
   StoreOptions options_;
+  mutable std::shared_mutex remap_mu_;  // read transactions hold it shared; grow_map exclusive
 };
 
 // A transaction, aborted on destruction unless committed.
 class Txn {
  public:
   static Result<Txn> begin(const LogStore& store, bool write);
-  Txn(Txn&& other) noexcept : txn_(other.txn_) { other.txn_ = nullptr; }
+  Txn(Txn&& other) noexcept : txn_(other.txn_), remap_lock_(std::move(other.remap_lock_)) { other.txn_ = nullptr; }
   Txn& operator=(Txn&&) = delete;
   ~Txn() { abort(); }
 
@@ -75,11 +79,13 @@ class Txn {
   void abort() {
     if (txn_ != nullptr) mdb_txn_abort(txn_);
     txn_ = nullptr;
+    if (remap_lock_.owns_lock()) remap_lock_.unlock();
   }
 
  private:
-  explicit Txn(MDB_txn* txn) : txn_(txn) {}
+  Txn(MDB_txn* txn, std::shared_lock<std::shared_mutex> lock) : txn_(txn), remap_lock_(std::move(lock)) {}
   MDB_txn* txn_;
+  std::shared_lock<std::shared_mutex> remap_lock_;  // read transactions only
 };
 
 void put_u64_be(std::uint8_t* out, std::uint64_t value);

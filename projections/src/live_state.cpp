@@ -15,7 +15,7 @@ constexpr std::size_t fold_chunk_events = 1024;
 Result<std::unique_ptr<LiveState>> LiveState::start(Engine& engine) {
   std::unique_ptr<LiveState> live(new LiveState(engine));
   LiveState* raw = live.get();
-  engine.on_commit([raw](std::uint64_t seq) {
+  live->listener_id_ = engine.on_commit([raw](std::uint64_t seq) {
     raw->committed_.store(seq, std::memory_order_relaxed);
     {
       std::lock_guard lock(raw->follow_mu_);
@@ -31,6 +31,7 @@ Result<std::unique_ptr<LiveState>> LiveState::start(Engine& engine) {
 }
 
 LiveState::~LiveState() {
+  engine_.remove_commit_listener(listener_id_);
   {
     std::lock_guard lock(follow_mu_);
     stopping_ = true;

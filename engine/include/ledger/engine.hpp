@@ -52,9 +52,11 @@ class Engine {
   WriterStats stats() const;
 
   // Calls `fn(last_seq)` on the writer thread after every commit, from now on. For waking readers
-  // and subscribers: keep it to a notify. REQUIRES: called before the listener's owner goes away
-  // only if the engine is closed first.
-  void on_commit(std::function<void(std::uint64_t last_seq)> fn);
+  // and subscribers: keep it to a notify. Its owner removes it before going away.
+  // Returns an id for remove_commit_listener().
+  std::uint64_t on_commit(std::function<void(std::uint64_t last_seq)> fn);
+  // After this returns, the listener is not running and will not run again.
+  void remove_commit_listener(std::uint64_t id);
 
   // Reads committed events from `from_seq` on, in order, each record checked (engine/log_format.md),
   // until `visit` returns false, `limit` events were visited or the log ends. Safe from any thread,

@@ -60,6 +60,7 @@ class LiveState {
   std::map<std::uint64_t, Waiter> waiters_;  // by handle; guarded by waiters_mu_
   std::uint64_t next_handle_ = 1;            // guarded by waiters_mu_
   std::thread follower_;
+  std::uint64_t listener_id_ = 0;
 };
 
 }  // namespace ledger
