@@ -337,7 +337,7 @@ void Service::dispatch(Call& call) {
 }
 
 // Runs `then` once the live state has applied `seq`: at once, or after a bounded wait (503 after it).
-void Service::after_applied(Call& call, std::uint64_t seq, std::function<void(Call&)> then) {
+void Service::after_applied(Call& call, std::uint64_t seq, std::function<void(Call&)> then, bool then_on_timeout) {
   if (live_.applied_seq() >= seq) return then(call);
   auto self = call.shared_from_this();
   struct Wait {
@@ -357,9 +357,10 @@ void Service::after_applied(Call& call, std::uint64_t seq, std::function<void(Ca
     then(*self);
   });
   if (handle == 0 || !options_.schedule) return;
-  auto cancel = options_.schedule(options_.min_seq_wait_ms_max, [this, wait, handle, self, seq] {
+  auto cancel = options_.schedule(options_.min_seq_wait_ms_max, [this, wait, handle, self, seq, then, then_on_timeout] {
     if (wait->done.exchange(true)) return;
     live_.cancel(handle);
+    if (then_on_timeout) return then(*self);
     ApiError e{503, "min_seq_not_reached",
                fmt::format("sequence {} is not applied yet (at {}); retry", seq, live_.applied_seq()), {}, 1};
     finish(*self, error(self->req, e, self->request_id));
@@ -380,9 +381,13 @@ void Service::submit(Call& call, CommandBody body, unsigned status,
   Command command{call.command_id, Actor{"token:" + call.principal.prefix, call.principal.role}, std::move(body)};
   engine_.submit(std::move(command), [this, self, status, body_of = std::move(body_of)](const CommandResult& r) {
     if (!r.ok()) return finish(*self, error(self->req, from_engine(r.error()), self->request_id));
-    Response res = json_response(self->req, static_cast<http::status>(status), body_of(*r), r->last_seq);
-    if (r->replayed) res.set("Idempotent-Replayed", "true");
-    finish(*self, std::move(res));
+    auto res = std::make_shared<Response>(
+        json_response(self->req, static_cast<http::status>(status), body_of(*r), r->last_seq));
+    if (r->replayed) res->set("Idempotent-Replayed", "true");
+    // Answer once the live state shows the write: whoever hears "done" then reads it (a revoked
+    // token is refused at once). The commit is durable already, so a slow follower delays the
+    // answer at most the bounded wait, and it is still a success.
+    after_applied(*self, r->last_seq, [this, res](Call& c) { finish(c, std::move(*res)); }, true);
   });
 }
 

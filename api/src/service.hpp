@@ -74,7 +74,9 @@ class Service {
   void events_page(Call& call);
   void submit(Call& call, CommandBody body, unsigned status, std::function<std::string(const CommandOutcome&)> body_of);
   void finish(Call& call, Response&& res) const;
-  void after_applied(Call& call, std::uint64_t seq, std::function<void(Call&)> then);
+  // Runs `then` once the live state has applied `seq`; after the bounded wait, `then` anyway when
+  // `then_on_timeout`, else a 503.
+  void after_applied(Call& call, std::uint64_t seq, std::function<void(Call&)> then, bool then_on_timeout = false);
 
   Engine& engine_;
   LiveState& live_;

@@ -85,6 +85,7 @@ struct Engine::Impl final : EventSink {
   std::uint64_t next_seq = 0;
   Hash32 prev_hash{};
   std::optional<Error> fatal;  // a storage failure that aborts the whole batch
+  std::vector<CommandResult> outcomes_scratch;
 
   // ---- EventSink
   flatbuffers::FlatBufferBuilder& builder() override { return fbb; }
@@ -290,7 +291,10 @@ std::size_t Engine::Impl::run_batch(std::vector<Pending>& items, std::size_t beg
 }
 
 void Engine::Impl::process(std::vector<Pending>& items) {
-  std::vector<CommandResult> outcomes(items.size(), make_error(ErrorCode::storage_error, "not run"));
+  // Reused across batches, and filled with a value that owns no memory: a fresh vector of errors
+  // per batch cost more in malloc than deciding the commands.
+  std::vector<CommandResult>& outcomes = outcomes_scratch;
+  outcomes.assign(items.size(), CommandOutcome{});
   std::size_t i = 0;
   while (i < items.size()) {
     if (items[i].inspector) {

@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <utility>
 #include <vector>
 
@@ -71,10 +74,12 @@ struct ReservationRecord {
 
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const { return boost::hash<std::string_view>{}(s); }
 };
+// Open addressing (no node per entry): the writer spends most of its time in these lookups.
+// Elements move on rehash: never hold a reference into one of these across an insert.
 template <typename V>
-using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+using StringMap = boost::unordered_flat_map<std::string, V, StringHash, std::equal_to<>>;
 
 class LedgerState {
  public:
@@ -158,8 +163,8 @@ class LedgerState {
   StringMap<std::uint32_t> sku_index_;
   std::vector<std::string> sku_names_;
   // Only non-zero balances are kept: a transit location is emptied by its receipt and forgotten.
-  std::unordered_map<std::uint64_t, Balance> balances_;
-  std::unordered_map<std::uint64_t, std::int64_t> inbound_;  // (destination, sku) -> qty in transit
+  boost::unordered_flat_map<std::uint64_t, Balance> balances_;
+  boost::unordered_flat_map<std::uint64_t, std::int64_t> inbound_;  // (destination, sku) -> qty in transit
 
   StringMap<std::uint64_t> stream_versions_;
   std::uint64_t last_seq_ = 0;
