@@ -24,6 +24,9 @@ TEST_CASE("health, metrics and the OpenAPI document need no token; the document 
   CHECK(metrics.body.find("ledger_http_requests_total{route=\"other\",status=\"2xx\"}") != std::string::npos);
   CHECK(metrics.body.find("ledger_writer_batches_total") != std::string::npos);
   CHECK(metrics.body.find("ledger_projection_lag_events") != std::string::npos);
+  CHECK(metrics.body.find("ledger_subscriber_lag_events 0") != std::string::npos);
+  CHECK(metrics.body.find("ledger_http_request_duration_seconds_bucket") != std::string::npos);
+  CHECK(metrics.body.find("ledger_log_bytes") != std::string::npos);
   Reply doc = h.get("/v1/openapi.json", "");
   REQUIRE(doc.status == 200);
   auto paths = doc.json().at("openapi").as_string() == "3.0.3" ? doc.json().at("paths").as_object() : boost::json::object{};

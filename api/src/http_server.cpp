@@ -170,7 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
     streaming_ = true;
     next_seq_ = want.from_seq;
     kinds_ = std::move(want.kinds);
-    server_.metrics().subscriber_added();
+    subscriber_id_ = server_.metrics().subscriber_added();
     auto serializer = std::make_shared<http::response_serializer<http::string_body>>(*head);
     head->keep_alive(false);  // the stream ends when the connection does
     http::async_write_header(stream_, *serializer, [self = shared_from_this(), serializer, head](beast::error_code ec, std::size_t) {
@@ -195,7 +195,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return e.seq() < end_seq;
     });
     if (!st) return close();
-    server_.metrics().subscriber_position(next_seq_ - 1);
+    server_.metrics().subscriber_position(subscriber_id_, next_seq_ - 1);
     if (chunk.empty() && visited == 0) return wait_for_events();
     if (chunk.empty()) return stream_more_later();
     auto buffer = std::make_shared<std::string>(std::move(chunk));
@@ -246,7 +246,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     if (streaming_) {
-      server_.metrics().subscriber_removed();
+      server_.metrics().subscriber_removed(subscriber_id_);
       if (heartbeat_handle_ != 0) server_.service().live().cancel(heartbeat_handle_);
       if (stream_timer_) stream_timer_->cancel();
     }
@@ -271,6 +271,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t next_seq_ = 1;
   std::vector<std::string> kinds_;
   std::uint64_t heartbeat_handle_ = 0;
+  std::uint64_t subscriber_id_ = 0;
   std::shared_ptr<net::steady_timer> stream_timer_;
 };
 

@@ -18,9 +18,25 @@ void Metrics::observe(Route route, unsigned status, std::uint64_t latency_us) {
   h.count++;
 }
 
-void Metrics::subscriber_position(std::uint64_t seq) { subscriber_min_seq_.store(seq, std::memory_order_relaxed); }
+std::uint64_t Metrics::subscriber_added() {
+  std::lock_guard lock(subscribers_mu_);
+  std::uint64_t id = next_subscriber_++;
+  subscriber_positions_[id] = 0;
+  return id;
+}
 
-std::string Metrics::render() const {
+void Metrics::subscriber_removed(std::uint64_t id) {
+  std::lock_guard lock(subscribers_mu_);
+  subscriber_positions_.erase(id);
+}
+
+void Metrics::subscriber_position(std::uint64_t id, std::uint64_t seq) {
+  std::lock_guard lock(subscribers_mu_);
+  auto it = subscriber_positions_.find(id);
+  if (it != subscriber_positions_.end()) it->second = seq;
+}
+
+std::string Metrics::render(std::uint64_t last_seq) const {
   std::string out;
   out += "# HELP ledger_http_requests_total HTTP requests answered, by route kind and status class.\n";
   out += "# TYPE ledger_http_requests_total counter\n";
@@ -51,8 +67,14 @@ std::string Metrics::render() const {
   out += fmt::format("ledger_http_connections_open {}\n", connections_open_.load());
   out += "# TYPE ledger_http_connections_rejected_total counter\n";
   out += fmt::format("ledger_http_connections_rejected_total {}\n", connections_rejected_.load());
-  out += "# TYPE ledger_subscribers gauge\n";
-  out += fmt::format("ledger_subscribers {}\n", subscribers_.load());
+  std::lock_guard lock(subscribers_mu_);
+  std::uint64_t slowest = last_seq;
+  for (const auto& [id, seq] : subscriber_positions_) slowest = std::min(slowest, seq);
+  out += "# HELP ledger_subscribers Event-stream (SSE) subscribers connected.\n# TYPE ledger_subscribers gauge\n";
+  out += fmt::format("ledger_subscribers {}\n", subscriber_positions_.size());
+  out += "# HELP ledger_subscriber_lag_events Events the slowest subscriber has yet to be sent.\n";
+  out += "# TYPE ledger_subscriber_lag_events gauge\n";
+  out += fmt::format("ledger_subscriber_lag_events {}\n", last_seq - slowest);
   return out;
 }
 

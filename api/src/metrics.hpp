@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -22,10 +23,11 @@ class Metrics {
   void connection_closed() { --connections_open_; }
   void connection_rejected() { ++connections_rejected_; }
   std::int64_t connections_open() const { return connections_open_.load(); }
-  void subscriber_added() { ++subscribers_; }
-  void subscriber_removed() { --subscribers_; }
-  void subscriber_position(std::uint64_t seq);  // lowest position of any subscriber, roughly
-  std::string render() const;  // the request part; the server appends engine gauges
+  // Event-stream subscribers and the last sequence each has been sent.
+  std::uint64_t subscriber_added();
+  void subscriber_removed(std::uint64_t id);
+  void subscriber_position(std::uint64_t id, std::uint64_t seq);
+  std::string render(std::uint64_t last_seq) const;  // the request part; the server appends engine gauges
 
  private:
   struct Histogram {
@@ -37,8 +39,9 @@ class Metrics {
   std::array<Histogram, route_count> latency_;
   std::atomic<std::int64_t> connections_open_{0};
   std::atomic<std::uint64_t> connections_rejected_{0};
-  std::atomic<std::int64_t> subscribers_{0};
-  std::atomic<std::uint64_t> subscriber_min_seq_{0};
+  mutable std::mutex subscribers_mu_;
+  std::map<std::uint64_t, std::uint64_t> subscriber_positions_;  // guarded by subscribers_mu_
+  std::uint64_t next_subscriber_ = 1;                             // guarded by subscribers_mu_
 };
 
 }  // namespace ledger::api

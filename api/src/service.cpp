@@ -265,7 +265,7 @@ void Service::dispatch(Call& call) {
   }
   if (seg.size() == 1 && seg[0] == "metrics" && method == http::verb::get) {
     WriterStats w = engine_.stats();
-    std::string text = metrics_.render();
+    std::string text = metrics_.render(engine_.last_seq());
     text += fmt::format(
         "# TYPE ledger_writer_batches_total counter\nledger_writer_batches_total {}\n"
         "# TYPE ledger_writer_commands_total counter\nledger_writer_commands_total {}\n"
