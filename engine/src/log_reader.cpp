@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <limits>
 
 namespace ledger {
 
@@ -108,41 +109,21 @@ Status walk_log(const LogStore& store, const EventVisitor& visit, const Progress
     if (!count) return count.take_error();
     total = *count;
   }
-  auto txn = Txn::begin(store, false);
-  if (!txn) return txn.take_error();
-  MDB_cursor* cursor = nullptr;
-  if (int rc = mdb_cursor_open(txn->raw(), store.events(), &cursor); rc != 0) return lmdb_error(rc, "opening a cursor");
-  Sha256 hasher;
-  std::vector<std::uint64_t> aligned;
-  Hash32 prev{};
-  std::uint64_t expected = 1;
-  MDB_val key{}, data{};
-  Status status;
-  for (int rc = mdb_cursor_get(cursor, &key, &data, MDB_FIRST); rc != MDB_NOTFOUND;
-       rc = mdb_cursor_get(cursor, &key, &data, MDB_NEXT), ++expected) {
-    if (rc != 0) {
-      status = lmdb_error(rc, fmt::format("reading event {}", expected));
-      break;
-    }
-    std::uint64_t seq = key.mv_size == 8 ? get_u64_be(static_cast<const std::uint8_t*>(key.mv_data)) : 0;
-    if (seq != expected) {
-      status = corrupt(expected, seq == 0 ? std::string("key is not a sequence number")
-                                          : fmt::format("missing: the next stored event is {}", seq));
-      break;
-    }
-    const fb::Event* event = nullptr;
-    Hash32 hash{};
-    status = check_record(seq, prev, {static_cast<const std::uint8_t*>(data.mv_data), data.mv_size}, hasher, aligned,
-                          &event, &hash);
-    if (!status) break;
-    status = visit(*event, hash);
-    if (!status) break;
-    prev = hash;
-    if (progress && seq % progress_every_events == 0) progress(seq, total);
-  }
-  mdb_cursor_close(cursor);
-  if (status && progress) progress(expected - 1, total);
-  return status;
+  // One cursor loop for every reader: this is read_log_range from the start, stopping at the first
+  // failure the visitor reports.
+  Status visited;
+  std::uint64_t done = 0;
+  Status read = read_log_range(store, 1, std::numeric_limits<std::size_t>::max(), [&](const fb::Event& e, const Hash32& h) {
+    visited = visit(e, h);
+    if (!visited) return false;
+    done = e.seq();
+    if (progress && done % progress_every_events == 0) progress(done, total);
+    return true;
+  });
+  if (!read) return read;
+  if (!visited) return visited;
+  if (progress) progress(done, total);
+  return Ok{};
 }
 
 }  // namespace ledger
