@@ -87,6 +87,15 @@ TEST_CASE("stock: receipts, transfers through transit, receipt, adjustment, rese
   CHECK(after.json().at("on_hand").as_int64() == 6);
   CHECK(after.json().at("reserved").as_int64() == 0);
   CHECK(h.post("/v1/stock/reservations/RSV1/void", R"({"reason":"late"})", h.admin).status == 409);
+  Reply r2 = h.post("/v1/stock/reservations",
+                    fmt::format(R"({{"id":"RSV2","from":"store:S1","to":"customer","lines":[{{"sku":"A","qty":4}}],"deadline_us":{}}})",
+                                SystemClock().now_us() + 3'600'000'000LL),
+                    h.admin);
+  REQUIRE(r2.status == 201);
+  Reply voided = h.post("/v1/stock/reservations/RSV2/void", R"({"reason":"member cancelled"})", h.admin);
+  CHECK(voided.status == 200);
+  CHECK(voided.json().at("status").as_string() == "voided");
+  CHECK(h.get("/v1/stock/store:S1/A", h.admin).json().at("reserved").as_int64() == 0);
 
   // As of an earlier sequence: before the transfer, S1 held nothing.
   Reply past = h.get("/v1/stock/store:S1/A?as_of_seq=" + std::to_string(std::stoull(seq) - 1), h.admin);
