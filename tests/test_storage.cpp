@@ -83,7 +83,10 @@ TEST_CASE("the writer queue is bounded: past it, submit answers overloaded at on
   for (int i = 0; i < n; ++i) {
     h.engine->submit(Command{{}, {}, DefineRegion{"R1", fmt::format("name {}", i)}}, [&](const CommandResult& r) {
       if (!r.ok() && r.error().code == ErrorCode::overloaded) ++overloaded;
-      if (++answered == n) cv.notify_one();
+      if (++answered == n) {
+        std::lock_guard lock(mu);  // the waiter cannot return (and destroy cv) while we notify
+        cv.notify_one();
+      }
     });
   }
   std::unique_lock lock(mu);
