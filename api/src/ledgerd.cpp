@@ -23,6 +23,7 @@ constexpr const char* usage = R"(usage: ledgerd [options]
   --cors ORIGINS        comma-separated allowed origins, or *   (LEDGER_CORS_ORIGINS, default none)
   --no-demo             do not load the demo network into an empty data directory
   --os-buffered         acknowledge before fsync (survives a crash of ledgerd, not of the machine)
+  --map-max-bytes N     the largest the LMDB map may grow     (LEDGER_MAP_MAX_BYTES, default 1 TiB)
   --quiet               no per-request log lines
   --help                this text
 
@@ -38,6 +39,7 @@ struct Flags {
   bool demo = true;
   bool os_buffered = false;
   bool quiet = false;
+  std::size_t map_max_bytes = 0;  // 0: the engine's default
 };
 
 std::string env_or(const char* name, std::string fallback) {
@@ -51,6 +53,7 @@ std::optional<Flags> parse(int argc, char** argv) {
   f.data = env_or("LEDGER_DATA", f.data);
   f.threads = static_cast<unsigned>(std::stoul(env_or("LEDGER_THREADS", "2")));
   f.cors = env_or("LEDGER_CORS_ORIGINS", "");
+  f.map_max_bytes = std::stoull(env_or("LEDGER_MAP_MAX_BYTES", "0"));
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -64,6 +67,7 @@ std::optional<Flags> parse(int argc, char** argv) {
     else if (a == "--no-demo") f.demo = false;
     else if (a == "--os-buffered") f.os_buffered = true;
     else if (a == "--quiet") f.quiet = true;
+    else if (a == "--map-max-bytes") f.map_max_bytes = std::stoull(value());
     else if (a == "--help") return std::nullopt;
     else throw std::invalid_argument("unknown option " + a + " (see --help)");
   }
@@ -112,13 +116,21 @@ int main(int argc, char** argv) {
   }
   HttpOptions http;
   http.host = flags->listen.substr(0, colon);
-  http.port = static_cast<unsigned short>(std::stoul(flags->listen.substr(colon + 1)));
+  try {
+    unsigned long port = std::stoul(flags->listen.substr(colon + 1));
+    if (port > 65535) throw std::out_of_range("port");
+    http.port = static_cast<unsigned short>(port);
+  } catch (const std::exception&) {
+    fmt::print(stderr, "ledgerd: '{}' is not a port (0-65535)\n", flags->listen.substr(colon + 1));
+    return 2;
+  }
   http.threads = flags->threads;
   http.log_requests = !flags->quiet;
 
   EngineOptions engine_options;
   engine_options.dir = flags->data;
   engine_options.durability = flags->os_buffered ? Durability::os_buffered : Durability::fsync_per_batch;
+  engine_options.map_bytes_max = flags->map_max_bytes;
   engine_options.on_open_progress = [](std::uint64_t done, std::uint64_t total) {
     if (total > 1'000'000) fmt::print(stderr, "\rledgerd: reading the log {}/{} events", done, total);
   };

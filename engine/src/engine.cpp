@@ -269,7 +269,7 @@ std::size_t Engine::Impl::run_batch(std::vector<Pending>& items, std::size_t beg
     // Nothing of this batch is durable: forget what it did to the state, then maybe retry.
     if (txn) txn->abort();
     reload_state();
-    bool map_full = fatal->code == ErrorCode::storage_full && fatal->message.find("LMDB map") != std::string::npos;
+    bool map_full = fatal->number("lmdb_rc", 0) == MDB_MAP_FULL;
     if (map_full && attempt < map_growth_attempts_max) {
       store->clear_stale_readers();
       if (auto grown = store->grow_map(); grown) {

@@ -24,7 +24,8 @@ MDB_val val(std::span<std::uint8_t> s) { return MDB_val{s.size(), s.data()}; }
 Error lmdb_error(int rc, std::string_view doing) {
   if (rc == MDB_MAP_FULL) {
     return make_error(ErrorCode::storage_full,
-                      fmt::format("{}: the log's LMDB map is full; raise the map limit (--map-max-bytes)", doing));
+                      fmt::format("{}: the log's LMDB map is full; raise the map limit (--map-max-bytes)", doing))
+        .with("lmdb_rc", rc);
   }
   if (rc == ENOSPC || rc == EDQUOT) {
     return make_error(ErrorCode::storage_full, fmt::format("{}: the disk is full; free space and retry", doing));
