@@ -47,13 +47,25 @@ std::string env_or(const char* name, std::string fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
+std::uint64_t number(const std::string& what, const std::string& text) {
+  std::size_t used = 0;
+  std::uint64_t value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size()) throw std::invalid_argument(what + " takes a whole number, not '" + text + "'");
+  return value;
+}
+
 std::optional<Flags> parse(int argc, char** argv) {
   Flags f;
   f.listen = env_or("LEDGER_LISTEN", f.listen);
   f.data = env_or("LEDGER_DATA", f.data);
-  f.threads = static_cast<unsigned>(std::stoul(env_or("LEDGER_THREADS", "2")));
+  f.threads = static_cast<unsigned>(number("LEDGER_THREADS", env_or("LEDGER_THREADS", "2")));
   f.cors = env_or("LEDGER_CORS_ORIGINS", "");
-  f.map_max_bytes = std::stoull(env_or("LEDGER_MAP_MAX_BYTES", "0"));
+  f.map_max_bytes = number("LEDGER_MAP_MAX_BYTES", env_or("LEDGER_MAP_MAX_BYTES", "0"));
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -62,12 +74,12 @@ std::optional<Flags> parse(int argc, char** argv) {
     };
     if (a == "--listen") f.listen = value();
     else if (a == "--data") f.data = value();
-    else if (a == "--threads") f.threads = static_cast<unsigned>(std::stoul(value()));
+    else if (a == "--threads") f.threads = static_cast<unsigned>(number(a, value()));
     else if (a == "--cors") f.cors = value();
     else if (a == "--no-demo") f.demo = false;
     else if (a == "--os-buffered") f.os_buffered = true;
     else if (a == "--quiet") f.quiet = true;
-    else if (a == "--map-max-bytes") f.map_max_bytes = std::stoull(value());
+    else if (a == "--map-max-bytes") f.map_max_bytes = number(a, value());
     else if (a == "--help") return std::nullopt;
     else throw std::invalid_argument("unknown option " + a + " (see --help)");
   }
