@@ -182,4 +182,33 @@ TEST_CASE("a damaged idempotency index is detected by verify") {
   CHECK(report.error().message.find("ship-3") != std::string::npos);
 }
 
+TEST_CASE("a damaged stream index is detected by verify, at the event it no longer names") {
+  Log log;
+  StoreOptions options;
+  options.dir = log.h.dir.path();
+  {
+    auto store = LogStore::open(options);
+    REQUIRE(store.ok());
+    auto txn = Txn::begin(**store, true);
+    // transfer:T3's first (and only) version: point it at another event.
+    REQUIRE(put_stream_entry(**store, *txn, "transfer:T3x", 1, 1).ok());  // a stray entry is harmless
+    auto seq = get_stream_entry(**store, *txn, "transfer:T3", 1);
+    REQUIRE((seq.ok() && *seq));
+    std::string key = "transfer:T3";
+    key.push_back('\0');
+    std::uint8_t version[8];
+    put_u64_be(version, 1);
+    key.append(reinterpret_cast<const char*>(version), 8);
+    std::uint8_t wrong[8];
+    put_u64_be(wrong, **seq - 1);
+    MDB_val k{key.size(), key.data()}, v{8, wrong};
+    REQUIRE(mdb_put(txn->raw(), (*store)->streams(), &k, &v, 0) == 0);
+    REQUIRE(txn->commit().ok());
+  }
+  auto report = verify_log(log.h.dir.path());
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.error().code == ErrorCode::corruption);
+  CHECK(report.error().message.find("transfer:T3") != std::string::npos);
+}
+
 TEST_SUITE_END();

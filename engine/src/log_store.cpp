@@ -199,16 +199,39 @@ Status put_event(const LogStore& store, Txn& txn, std::uint64_t seq, const Hash3
   return Ok{};
 }
 
+namespace {
+constexpr std::size_t stream_key_bytes_max = limits::id_bytes_max * 2 + 16;
+
+// stream bytes, 0x00, version u64 big-endian (engine/log_format.md). Returns the key's length.
+std::size_t stream_key(std::uint8_t (&key)[stream_key_bytes_max], std::string_view stream, std::uint64_t version) {
+  assert(stream.size() + 9 <= sizeof key);
+  std::memcpy(key, stream.data(), stream.size());
+  key[stream.size()] = 0;
+  put_u64_be(key + stream.size() + 1, version);
+  return stream.size() + 9;
+}
+}  // namespace
+
+Result<std::optional<std::uint64_t>> get_stream_entry(const LogStore& store, Txn& txn, std::string_view stream,
+                                                      std::uint64_t version) {
+  if (stream.size() + 9 > stream_key_bytes_max) return std::optional<std::uint64_t>{};
+  std::uint8_t key_bytes[stream_key_bytes_max];
+  MDB_val key{stream_key(key_bytes, stream, version), key_bytes};
+  MDB_val data{};
+  int rc = mdb_get(txn.raw(), store.streams(), &key, &data);
+  if (rc == MDB_NOTFOUND) return std::optional<std::uint64_t>{};
+  if (rc != 0) return lmdb_error(rc, fmt::format("looking up stream {} version {}", stream, version));
+  if (data.mv_size != 8) return std::optional<std::uint64_t>{};
+  return std::optional<std::uint64_t>(get_u64_be(static_cast<const std::uint8_t*>(data.mv_data)));
+}
+
 Status put_stream_entry(const LogStore& store, Txn& txn, std::string_view stream, std::uint64_t version,
                         std::uint64_t seq) {
-  std::uint8_t key_bytes[limits::id_bytes_max * 2 + 16];
-  assert(stream.size() + 9 <= sizeof key_bytes);
-  std::memcpy(key_bytes, stream.data(), stream.size());
-  key_bytes[stream.size()] = 0;
-  put_u64_be(key_bytes + stream.size() + 1, version);
+  std::uint8_t key_bytes[stream_key_bytes_max];
+  std::size_t key_size = stream_key(key_bytes, stream, version);
   std::uint8_t seq_bytes[8];
   put_u64_be(seq_bytes, seq);
-  MDB_val key{stream.size() + 9, key_bytes};
+  MDB_val key{key_size, key_bytes};
   MDB_val data{sizeof seq_bytes, seq_bytes};
   if (int rc = mdb_put(txn.raw(), store.streams(), &key, &data, MDB_NOOVERWRITE); rc != 0) {
     return lmdb_error(rc, fmt::format("indexing stream {} version {}", stream, version));

@@ -101,6 +101,9 @@ Status put_stream_entry(const LogStore& store, Txn& txn, std::string_view stream
 Result<std::optional<CommandRecord>> put_command_if_new(const LogStore& store, Txn& txn, std::string_view command_id,
                                                         const CommandRecord& record);
 Result<std::optional<CommandRecord>> get_command(const LogStore& store, Txn& txn, std::string_view command_id);
+// The sequence number indexed for (stream, version), if any.
+Result<std::optional<std::uint64_t>> get_stream_entry(const LogStore& store, Txn& txn, std::string_view stream,
+                                                      std::uint64_t version);
 // The raw record of event `seq` (hash + bytes), valid until the transaction ends.
 Result<std::optional<std::span<const std::uint8_t>>> get_event_record(const LogStore& store, Txn& txn,
                                                                       std::uint64_t seq);

@@ -98,6 +98,14 @@ Result<VerifyReport> verify_log(const std::filesystem::path& dir, const Progress
                                                 e.seq(), command_id));
       }
     }
+    // The stream index must name this event at its version (an index by stream that lies would
+    // send a reader of an aggregate to the wrong events).
+    auto indexed = get_stream_entry(**store, *txn, fb_str(e.stream()), e.stream_version());
+    if (!indexed) return indexed.take_error();
+    if (!*indexed || **indexed != e.seq()) {
+      return index_error(e.seq(), fmt::format("the stream index does not map {} version {} to event {}",
+                                              fb_str(e.stream()), e.stream_version(), e.seq()));
+    }
     return Fold::apply(state, e, h);
   };
   if (auto st = walk_log(**store, visit, progress); !st) return st.take_error();
