@@ -12,27 +12,37 @@ namespace {
 
 // Rewrites the stored record of event `seq` through `edit` (outside the engine, like an attacker
 // or a bad disk would).
+// Runs `damage(store, txn)` in a write transaction on the log, outside the engine, like an attacker
+// or a bad disk would, and commits.
 template <typename F>
-void edit_record(const std::filesystem::path& dir, std::uint64_t seq, F&& edit) {
+void tamper(const std::filesystem::path& dir, F&& damage) {
   StoreOptions options;
   options.dir = dir;
   auto store = LogStore::open(options);
   REQUIRE(store.ok());
   auto txn = Txn::begin(**store, true);
   REQUIRE(txn.ok());
-  auto record = get_event_record(**store, *txn, seq);
-  REQUIRE((record.ok() && *record));
-  std::vector<std::uint8_t> bytes((*record)->begin(), (*record)->end());
-  std::uint8_t key[8];
-  put_u64_be(key, seq);
-  MDB_val k{8, key};
-  if (edit(bytes)) {
-    MDB_val v{bytes.size(), bytes.data()};
-    REQUIRE(mdb_put(txn->raw(), (*store)->events(), &k, &v, 0) == 0);
-  } else {
-    REQUIRE(mdb_del(txn->raw(), (*store)->events(), &k, nullptr) == 0);
-  }
+  damage(**store, *txn);
   REQUIRE(txn->commit().ok());
+}
+
+// Rewrites the stored record of event `seq` through `edit` (deletes it when `edit` returns false).
+template <typename F>
+void edit_record(const std::filesystem::path& dir, std::uint64_t seq, F&& edit) {
+  tamper(dir, [&](LogStore& store, Txn& txn) {
+    auto record = get_event_record(store, txn, seq);
+    REQUIRE((record.ok() && *record));
+    std::vector<std::uint8_t> bytes((*record)->begin(), (*record)->end());
+    std::uint8_t key[8];
+    put_u64_be(key, seq);
+    MDB_val k{8, key};
+    if (edit(bytes)) {
+      MDB_val v{bytes.size(), bytes.data()};
+      REQUIRE(mdb_put(txn.raw(), store.events(), &k, &v, 0) == 0);
+    } else {
+      REQUIRE(mdb_del(txn.raw(), store.events(), &k, nullptr) == 0);
+    }
+  });
 }
 
 std::vector<std::uint8_t> read_record(const std::filesystem::path& dir, std::uint64_t seq) {
@@ -166,16 +176,10 @@ TEST_CASE("a rewritten event with a correct hash but a forged predecessor is det
 
 TEST_CASE("a damaged idempotency index is detected by verify") {
   Log log;
-  StoreOptions options;
-  options.dir = log.h.dir.path();
-  {
-    auto store = LogStore::open(options);
-    REQUIRE(store.ok());
-    auto txn = Txn::begin(**store, true);
+  tamper(log.h.dir.path(), [](LogStore& store, Txn& txn) {
     MDB_val k{6, const_cast<char*>("ship-3")};
-    REQUIRE(mdb_del(txn->raw(), (*store)->commands(), &k, nullptr) == 0);
-    REQUIRE(txn->commit().ok());
-  }
+    REQUIRE(mdb_del(txn.raw(), store.commands(), &k, nullptr) == 0);
+  });
   auto report = verify_log(log.h.dir.path());
   REQUIRE_FALSE(report.ok());
   CHECK(report.error().code == ErrorCode::corruption);
@@ -184,15 +188,9 @@ TEST_CASE("a damaged idempotency index is detected by verify") {
 
 TEST_CASE("a damaged stream index is detected by verify, at the event it no longer names") {
   Log log;
-  StoreOptions options;
-  options.dir = log.h.dir.path();
-  {
-    auto store = LogStore::open(options);
-    REQUIRE(store.ok());
-    auto txn = Txn::begin(**store, true);
+  tamper(log.h.dir.path(), [](LogStore& store, Txn& txn) {
     // transfer:T3's first (and only) version: point it at another event.
-    REQUIRE(put_stream_entry(**store, *txn, "transfer:T3x", 1, 1).ok());  // a stray entry is harmless
-    auto seq = get_stream_entry(**store, *txn, "transfer:T3", 1);
+    auto seq = get_stream_entry(store, txn, "transfer:T3", 1);
     REQUIRE((seq.ok() && *seq));
     std::string key = "transfer:T3";
     key.push_back('\0');
@@ -202,9 +200,8 @@ TEST_CASE("a damaged stream index is detected by verify, at the event it no long
     std::uint8_t wrong[8];
     put_u64_be(wrong, **seq - 1);
     MDB_val k{key.size(), key.data()}, v{8, wrong};
-    REQUIRE(mdb_put(txn->raw(), (*store)->streams(), &k, &v, 0) == 0);
-    REQUIRE(txn->commit().ok());
-  }
+    REQUIRE(mdb_put(txn.raw(), store.streams(), &k, &v, 0) == 0);
+  });
   auto report = verify_log(log.h.dir.path());
   REQUIRE_FALSE(report.ok());
   CHECK(report.error().code == ErrorCode::corruption);

@@ -93,16 +93,6 @@ double JsonReader::number(std::string_view field, bool required, double min, dou
   return value;
 }
 
-bool JsonReader::boolean(std::string_view field, bool fallback) {
-  const boost::json::value* v = get(field, false);
-  if (v == nullptr) return fallback;
-  if (!v->is_bool()) {
-    fail("wrong_type", name(field) + " must be true or false", field);
-    return fallback;
-  }
-  return v->get_bool();
-}
-
 std::vector<std::string> JsonReader::strings(std::string_view field, bool required, std::size_t max_items) {
   std::vector<std::string> out;
   const boost::json::value* v = get(field, required);

@@ -165,9 +165,4 @@ std::string LedgerState::render() const {
   return out;
 }
 
-Hash32 LedgerState::digest() const {
-  Sha256 hasher;
-  return hasher.update(render()).finish();
-}
-
 }  // namespace ledger

@@ -47,7 +47,6 @@ class LogStore {
   MDB_dbi events() const { return events_; }
   MDB_dbi streams() const { return streams_; }
   MDB_dbi commands() const { return commands_; }
-  const StoreOptions& options() const { return options_; }
 
   std::size_t map_bytes() const;
   std::size_t used_bytes() const;

@@ -125,7 +125,6 @@ class LedgerState {
 
   // The whole state as canonical sorted text: two states are equal iff their renders are equal.
   std::string render() const;
-  Hash32 digest() const;
 
  private:
   friend class Fold;
