@@ -203,7 +203,7 @@ double submit_all(Engine& engine, std::uint64_t count, std::size_t batch, std::u
 }
 
 Command bench_command(std::string id, CommandBody body) {
-  return Command{std::move(id), Actor{"bench", "dispatcher"}, std::move(body)};
+  return Command{std::move(id), Actor{"bench", "dispatcher", ""}, std::move(body)};
 }
 
 // Master data and receipts: every (warehouse, SKU) holds far more than the transfers take.

@@ -31,7 +31,7 @@ void say(const std::string& line) {
   [[maybe_unused]] auto n = ::write(1, out.data(), out.size());
 }
 
-Command cmd(std::string id, CommandBody body) { return Command{std::move(id), {"crash", "hq_admin"}, std::move(body)}; }
+Command cmd(std::string id, CommandBody body) { return Command{std::move(id), {"crash", "hq_admin", ""}, std::move(body)}; }
 
 // Idempotent setup: the same command ids every run, so a restarted child does not redo it.
 void setup(Engine& engine) {

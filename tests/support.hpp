@@ -58,7 +58,7 @@ struct Harness {
   void close() { engine.reset(); }
 
   ledger::CommandResult run(ledger::CommandBody body, std::string command_id = {}) {
-    return engine->execute(ledger::Command{std::move(command_id), {"tester", "hq_admin"}, std::move(body)});
+    return engine->execute(ledger::Command{std::move(command_id), {"tester", "hq_admin", ""}, std::move(body)});
   }
   // Runs a command that must succeed.
   ledger::CommandOutcome ok(ledger::CommandBody body, std::string command_id = {}) {

@@ -162,7 +162,7 @@ Generator::Planned Generator::next(std::int64_t now_us) {
     Command other{past.command.command_id, past.command.actor, VoidReservation{"RSV-OTHER", "other body"}};
     return {other, ErrorCode::idempotency_mismatch, std::nullopt};
   }
-  Command c{command_id, {"sim", "hq_admin"}, body(now_us)};
+  Command c{command_id, {"sim", "hq_admin", ""}, body(now_us)};
   auto expected = model_.apply(c.body, now_us);
   if (!expected) note_applied(c.body);
   return {std::move(c), expected, std::nullopt};

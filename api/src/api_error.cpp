@@ -15,7 +15,9 @@ ApiError from_engine(const Error& e) {
     case ErrorCode::already_exists:
     case ErrorCode::illegal_transition:
     case ErrorCode::idempotency_mismatch: out.status = 409; break;
-    case ErrorCode::insufficient_stock: out.status = 422; break;
+    case ErrorCode::insufficient_stock:
+    case ErrorCode::rule_violation: out.status = 422; break;
+    case ErrorCode::forbidden: out.status = 403; break;
     case ErrorCode::overloaded:
     case ErrorCode::shutting_down:
     case ErrorCode::storage_full:

@@ -378,7 +378,7 @@ void Service::after_applied(Call& call, std::uint64_t seq, std::function<void(Ca
 void Service::submit(Call& call, CommandBody body, unsigned status,
                      std::function<std::string(const CommandOutcome&)> body_of) {
   auto self = call.shared_from_this();
-  Command command{call.command_id, Actor{"token:" + call.principal.prefix, call.principal.role}, std::move(body)};
+  Command command{call.command_id, Actor{"token:" + call.principal.prefix, call.principal.role, call.principal.scope}, std::move(body)};
   engine_.submit(std::move(command), [this, self, status, body_of = std::move(body_of)](const CommandResult& r) {
     if (!r.ok()) return finish(*self, error(self->req, from_engine(r.error()), self->request_id));
     auto res = std::make_shared<Response>(
@@ -495,7 +495,7 @@ NewToken make_token(const std::string& secret, const std::string& command_id) {
 Result<std::string> Service::issue_token(const std::string& role, const std::string& scope,
                                          const std::string& command_id) {
   NewToken t = make_token(options_.token_secret, command_id);
-  auto r = engine_.execute(Command{command_id, Actor{"ledgerd", "system"}, IssueToken{t.prefix, t.sha256, role, scope}});
+  auto r = engine_.execute(Command{command_id, Actor{"ledgerd", "system", ""}, IssueToken{t.prefix, t.sha256, role, scope}});
   if (!r.ok()) return r.take_error();
   return t.token;
 }

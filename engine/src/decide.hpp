@@ -11,6 +11,7 @@
 #include "events_generated.h"
 #include "ledger/commands.hpp"
 #include "ledger/ledger_state.hpp"
+#include "ledger/matcher.hpp"
 
 namespace ledger {
 
@@ -23,12 +24,29 @@ class EventSink {
   virtual void emit(std::string_view stream, fb::Body type, flatbuffers::Offset<void> body) = 0;
 };
 
-Status decide(const LedgerState& state, const CommandBody& body, std::int64_t now_us, EventSink& sink);
+// What a decision may use besides the state and the command: the batch's time, who asks, and the
+// writer's matcher (its buffers are reused across commands).
+struct DecideContext {
+  std::int64_t now_us = 0;
+  const Actor* actor = nullptr;
+  Matcher* matcher = nullptr;
+  std::uint64_t* stale_plans = nullptr;  // counts proposals that had to be matched again
+};
+
+Status decide(const LedgerState& state, const CommandBody& body, const DecideContext& ctx, EventSink& sink);
 
 // ---- shared by the decide_*.cpp files
 Status decide_master(const LedgerState& state, const CommandBody& body, EventSink& sink);
 Status decide_stock(const LedgerState& state, const CommandBody& body, std::int64_t now_us, EventSink& sink);
 Status decide_access(const LedgerState& state, const CommandBody& body, EventSink& sink);
+Status decide_orders(const LedgerState& state, const CommandBody& body, const DecideContext& ctx, EventSink& sink);
+bool is_order_command(const CommandBody& body);
+// After a receipt at a warehouse: allocates the presale orders of the batch it brings (ref = batch
+// id) and hq backorders, first placed first, from the received units and what was there.
+Status allocate_on_receipt(const LedgerState& state, const ReceiveStock& receipt, const DecideContext& ctx,
+                           EventSink& sink);
+// After an order's hold expired: cancels the order when nothing of it was shipped.
+Status cancel_on_hold_expiry(const LedgerState& state, std::string_view reservation_id, EventSink& sink);
 
 // Lines are non-empty, at most lines_max, each naming a known SKU with 0 < qty <= qty_max.
 // Returns the total quantity per SKU (a command may list a SKU on several lines).

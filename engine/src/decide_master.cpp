@@ -128,7 +128,24 @@ Status define_sku(const DefineSku& c, EventSink& sink) {
 
 }  // namespace
 
+namespace {
+Status define_member(const LedgerState& state, const DefineMember& c, EventSink& sink) {
+  if (auto st = check_id(c.id, "id"); !st) return st;
+  if (auto st = check_text(c.name, "name", true); !st) return st;
+  if (auto st = check_id(c.home_store, "home_store"); !st) return st;
+  if (state.store(c.home_store) == nullptr) {
+    return make_error(ErrorCode::unknown_id, fmt::format("home_store '{}' is not defined", c.home_store))
+        .with("field", "home_store");
+  }
+  auto& b = sink.builder();
+  auto body = fb::CreateMemberDefinedDirect(b, c.id.c_str(), c.name.c_str(), c.home_store.c_str());
+  sink.emit(fmt::format("member:{}", c.id), fb::Body::MemberDefined, body.Union());
+  return Ok{};
+}
+}  // namespace
+
 Status decide_master(const LedgerState& state, const CommandBody& body, EventSink& sink) {
+  if (const auto* c = std::get_if<DefineMember>(&body)) return define_member(state, *c, sink);
   if (const auto* c = std::get_if<DefineRegion>(&body)) return define_region(*c, sink);
   if (const auto* c = std::get_if<DefineWarehouse>(&body)) return define_warehouse(state, *c, sink);
   if (const auto* c = std::get_if<DefineDealer>(&body)) return define_dealer(state, *c, sink);

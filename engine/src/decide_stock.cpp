@@ -139,8 +139,18 @@ Status check_distinct(std::string_view from, std::string_view to) {
   return Ok{};
 }
 
+// Ids beginning with "order." name the holds and transit of orders (ledger/orders.hpp).
+Status check_not_order_namespace(std::string_view id) {
+  if (id.rfind("order.", 0) == 0) {
+    return make_error(ErrorCode::invalid_argument, "ids beginning with 'order.' are reserved for orders")
+        .with("field", "id");
+  }
+  return Ok{};
+}
+
 Status ship_transfer(const LedgerState& state, const ShipTransfer& c, EventSink& sink) {
   if (auto st = check_new_id(state.transfer(c.id) != nullptr, c.id, "transfer"); !st) return st;
+  if (auto st = check_not_order_namespace(c.id); !st) return st;
   if (auto st = check_stock_location(state, c.from, "from"); !st) return st;
   if (auto st = check_stock_location(state, c.to, "to"); !st) return st;
   if (auto st = check_distinct(c.from, c.to); !st) return st;
@@ -175,6 +185,7 @@ Status receive_transfer(const LedgerState& state, const ReceiveTransfer& c, Even
 Status create_reservation(const LedgerState& state, const CreateReservation& c, std::int64_t now_us,
                           EventSink& sink) {
   if (auto st = check_new_id(state.reservation(c.id) != nullptr, c.id, "reservation"); !st) return st;
+  if (auto st = check_not_order_namespace(c.id); !st) return st;
   if (auto st = check_stock_location(state, c.from, "from"); !st) return st;
   if (c.to != "customer") {
     if (auto st = check_stock_location(state, c.to, "to"); !st) return st;
@@ -199,6 +210,8 @@ Status create_reservation(const LedgerState& state, const CreateReservation& c, 
 
 Result<const ReservationRecord*> pending_reservation(const LedgerState& state, const std::string& id) {
   if (auto st = check_id(id, "id"); !st) return st.take_error();
+  // An order's holds move with the order (ship, cancel), never on their own.
+  if (auto st = check_not_order_namespace(id); !st) return st.take_error();
   const ReservationRecord* r = state.reservation(id);
   if (r == nullptr) {
     return make_error(ErrorCode::unknown_id, fmt::format("reservation '{}' does not exist", id)).with("field", "id");
@@ -259,14 +272,19 @@ Status decide_stock(const LedgerState& state, const CommandBody& body, std::int6
   return make_error(ErrorCode::invalid_argument, "not a stock command");
 }
 
-Status decide(const LedgerState& state, const CommandBody& body, std::int64_t now_us, EventSink& sink) {
+Status decide(const LedgerState& state, const CommandBody& body, const DecideContext& ctx, EventSink& sink) {
   bool is_master = std::holds_alternative<DefineRegion>(body) || std::holds_alternative<DefineWarehouse>(body) ||
                    std::holds_alternative<DefineDealer>(body) || std::holds_alternative<DefineStore>(body) ||
-                   std::holds_alternative<DefineSku>(body);
+                   std::holds_alternative<DefineSku>(body) || std::holds_alternative<DefineMember>(body);
   if (std::holds_alternative<IssueToken>(body) || std::holds_alternative<RevokeToken>(body)) {
     return decide_access(state, body, sink);
   }
-  return is_master ? decide_master(state, body, sink) : decide_stock(state, body, now_us, sink);
+  if (is_master) return decide_master(state, body, sink);
+  if (is_order_command(body)) return decide_orders(state, body, ctx, sink);
+  if (auto st = decide_stock(state, body, ctx.now_us, sink); !st) return st;
+  // A receipt may be what waiting orders wait for.
+  if (const auto* receipt = std::get_if<ReceiveStock>(&body)) return allocate_on_receipt(state, *receipt, ctx, sink);
+  return Ok{};
 }
 
 const char* command_name(const CommandBody& body) {
@@ -274,7 +292,11 @@ const char* command_name(const CommandBody& body) {
                                           "define_store",      "define_sku",       "receive_stock",
                                           "adjust_stock",      "ship_transfer",    "receive_transfer",
                                           "create_reservation", "post_reservation", "void_reservation",
-                                          "issue_token",       "revoke_token"};
+                                          "issue_token",       "revoke_token",     "define_member",
+                                          "place_order",       "approve_order",    "reject_order",
+                                          "allocate_order",    "ship_order",       "deliver_order",
+                                          "complete_order",    "cancel_order",     "return_order",
+                                          "set_approval_policy", "set_sourcing_weights", "announce_presale_batch"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   return names[body.index()];
 }

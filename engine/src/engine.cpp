@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "decide.hpp"
 #include "fingerprint.hpp"
@@ -86,6 +87,8 @@ struct Engine::Impl final : EventSink {
   Hash32 prev_hash{};
   std::optional<Error> fatal;  // a storage failure that aborts the whole batch
   std::vector<CommandResult> outcomes_scratch;
+  Matcher matcher;               // the writer's, buffers reused across orders
+  std::uint64_t stale_plans = 0;  // proposals matched again; copied to stats after each batch
 
   // ---- EventSink
   flatbuffers::FlatBufferBuilder& builder() override { return fbb; }
@@ -118,7 +121,8 @@ void Engine::Impl::emit(std::string_view stream, fb::Body type, flatbuffers::Off
   std::string event_id = command_id.empty() ? fmt::format("{}", seq) : fmt::format("{}/{}", command_id, staged.size());
 
   fb::Hash32 prev(flatbuffers::span<const std::uint8_t, 32>(prev_hash.data(), 32));
-  auto actor_offset = fb::CreateActorDirect(fbb, actor.principal.c_str(), actor.role.c_str());
+  auto actor_offset = fb::CreateActorDirect(fbb, actor.principal.c_str(), actor.role.c_str(),
+                                            actor.scope.empty() ? nullptr : actor.scope.c_str());
   auto event = fb::CreateEvent(fbb, seq, batch_ts_us, fbb.CreateString(event_id),
                                fbb.CreateString(command_id), fbb.CreateString(stream), version, actor_offset,
                                &prev, type, body);
@@ -162,14 +166,42 @@ void Engine::Impl::expire_due(Txn& txn) {
     if (deadline > batch_ts_us || due.size() == expiries_per_batch_max) break;
     due.emplace_back(deadline, id);
   }
-  for (const auto& [deadline, id] : due) {
+  auto stage = [&](const std::function<Status()>& decide_events) {
     stage_begin();
-    auto body = fb::CreateReservationExpiredDirect(fbb, id.c_str(), deadline);
-    emit(fmt::format("reservation:{}", id), fb::Body::ReservationExpired, body.Union());
+    Status decided = decide_events();
+    fbb.Clear();
+    assert(decided.ok() && "clock-driven events are decided from a consistent state");
+    if (!decided) return false;
+    if (staged.empty()) return true;
     if (auto st = append_staged(txn); !st) {
       fatal = st.take_error();
-      return;
+      return false;
     }
+    return true;
+  };
+  for (const auto& [deadline, id] : due) {
+    if (state.reservation(id) == nullptr || state.reservation(id)->status != ReservationStatus::pending) continue;
+    bool ok = stage([&] {
+      auto body = fb::CreateReservationExpiredDirect(fbb, id.c_str(), deadline);
+      emit(fmt::format("reservation:{}", id), fb::Body::ReservationExpired, body.Union());
+      return Status{Ok{}};
+    });
+    // An order whose hold ran out before anything shipped is cancelled with it.
+    if (!ok || !stage([&] { return cancel_on_hold_expiry(state, id, *this); })) return;
+  }
+  // Order milestones missed: one warning each, in due order.
+  std::vector<std::tuple<std::int64_t, std::string, std::string>> late;
+  for (const auto& m : state.milestones()) {
+    if (std::get<0>(m) > batch_ts_us || late.size() == expiries_per_batch_max) break;
+    late.push_back(m);
+  }
+  for (const auto& [due_us, order, milestone] : late) {
+    bool ok = stage([&] {
+      auto body = fb::CreateOrderDelayWarnedDirect(fbb, order.c_str(), milestone.c_str(), due_us);
+      emit(fmt::format("order:{}", order), fb::Body::OrderDelayWarned, body.Union());
+      return Status{Ok{}};
+    });
+    if (!ok) return;
   }
 }
 
@@ -189,7 +221,8 @@ CommandResult Engine::Impl::apply_command(Txn& txn, const Command& command) {
   }
   current = &command;
   stage_begin();
-  Status decided = decide(state, command.body, batch_ts_us, *this);
+  DecideContext ctx{batch_ts_us, &command.actor, &matcher, &stale_plans};
+  Status decided = decide(state, command.body, ctx, *this);
   fbb.Clear();
   if (!decided) {
     // A retry of an applied command may be rejected now (its transfer exists, its stock moved):
@@ -321,6 +354,7 @@ void Engine::Impl::process(std::vector<Pending>& items) {
       stats.events += delta.events;
       stats.rejected += delta.rejected;
       stats.last_batch_commands = delta.commands;
+      stats.stale_plans = stale_plans;
     }
     for (std::size_t k = begin; k < i; ++k) {
       if (items[k].done) items[k].done(outcomes[k]);

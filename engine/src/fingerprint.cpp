@@ -53,6 +53,35 @@ void feed(Canon& c, const IssueToken& x) {
   c(x.prefix)(std::string(x.token_sha256.begin(), x.token_sha256.end()))(x.role)(x.scope);
 }
 void feed(Canon& c, const RevokeToken& x) { c(x.prefix); }
+void feed(Canon& c, const DefineMember& x) { c(x.id)(x.name)(x.home_store); }
+void feed(Canon& c, const PlaceOrder& x) {
+  c(x.id)(static_cast<std::int64_t>(x.type))(x.buyer)(x.seller)(x.channel)(x.ship_to_region)(x.ship_to_lat_e6)(
+      x.ship_to_lon_e6);
+  c(static_cast<std::int64_t>(x.lines.size()));
+  for (const auto& l : x.lines) c(l.sku)(l.qty)(l.unit_price_cents);
+  c(x.coupons)(x.promised_by_us)(x.pickup_at_us)(static_cast<std::int64_t>(x.allow_backorder));
+  // The proposed plan is the server's hint, not the caller's request: a retry may carry another.
+}
+void feed(Canon& c, const ApproveOrder& x) { c(x.id)(x.step); }
+void feed(Canon& c, const RejectOrder& x) { c(x.id)(x.reason); }
+void feed(Canon& c, const AllocateOrder& x) { c(x.id); }
+void feed(Canon& c, const ShipOrder& x) { c(x.id)(x.lines); }
+void feed(Canon& c, const DeliverOrder& x) { c(x.id); }
+void feed(Canon& c, const CompleteOrder& x) { c(x.id); }
+void feed(Canon& c, const CancelOrder& x) { c(x.id)(x.reason); }
+void feed(Canon& c, const ReturnOrder& x) { c(x.id)(x.lines)(x.reason); }
+void feed(Canon& c, const SetApprovalPolicy& x) {
+  c(static_cast<std::int64_t>(x.rules.size()));
+  for (const auto& r : x.rules) {
+    c(r.step)(r.min_amount_cents)(static_cast<std::int64_t>(r.below_floor))(r.order_type)(r.health_tier_at_most)(
+        static_cast<std::int64_t>(r.credit_overrun));
+  }
+}
+void feed(Canon& c, const SetSourcingWeights& x) {
+  c(x.region)(static_cast<std::int64_t>(x.weights.size()));
+  for (const auto& [name, weight] : x.weights) c(name)(weight);
+}
+void feed(Canon& c, const AnnouncePresaleBatch& x) { c(x.id)(x.sku)(x.warehouse)(x.quota_qty)(x.expected_at_us); }
 
 }  // namespace
 

@@ -1,82 +1,13 @@
-#include "fold.hpp"
+#include "fold_access.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "ledger/location.hpp"
 
 namespace ledger {
-
-namespace {
-
-Error contradiction(const fb::Event& event, std::string message) {
-  return make_error(ErrorCode::corruption,
-                    fmt::format("event {} ({}): {}", event.seq(), fb::EnumNameBody(event.body_type()), message))
-      .with("seq", static_cast<std::int64_t>(event.seq()));
-}
-
-std::vector<StockLineInput> to_lines(const flatbuffers::Vector<flatbuffers::Offset<fb::StockLine>>* lines) {
-  std::vector<StockLineInput> out;
-  if (lines == nullptr) return out;
-  out.reserve(lines->size());
-  for (const auto* l : *lines) out.push_back({std::string(fb_str(l->sku())), l->qty(), std::string(fb_str(l->lot()))});
-  return out;
-}
-
-Prices to_prices(const fb::PriceSet* p) {
-  if (p == nullptr) return {};
-  return {p->wholesale_cents(), p->supply_cents(), p->retail_cents()};
-}
-
-}  // namespace
-
-// Friend of LedgerState: the only code that mutates it.
-class FoldAccess {
- public:
-  FoldAccess(LedgerState& state, const fb::Event& event) : s_(state), event_(event) {}
-
-  Status move(std::string_view from, std::string_view to, std::string_view sku, std::int64_t qty);
-  Status reserve(std::string_view location, std::string_view sku, std::int64_t qty);
-  Status release(std::string_view location, std::string_view sku, std::int64_t qty);
-  Status body();
-
- private:
-  // Adds to a balance, then checks it and drops it when it is back to zero.
-  Status change(std::string_view location, std::string_view sku, std::int64_t on_hand_delta,
-                std::int64_t reserved_delta) {
-    std::uint32_t l = s_.intern_location(location);
-    if (s_.location_class_[l] == LedgerState::LocationClass::malformed) {
-      return contradiction(event_, fmt::format("'{}' is not a location", location));
-    }
-    auto it = s_.balances_.try_emplace(LedgerState::balance_key(l, s_.intern_sku(sku))).first;
-    Balance& b = it->second;
-    b.on_hand += on_hand_delta;
-    b.reserved += reserved_delta;
-    if (b.reserved < 0) {
-      return contradiction(event_, fmt::format("{} would have {} of {} reserved", location, b.reserved, sku));
-    }
-    if (s_.location_class_[l] == LedgerState::LocationClass::real && b.available() < 0) {
-      return contradiction(event_, fmt::format("{} would have {} of {} available", location, b.available(), sku));
-    }
-    if (b.is_zero()) s_.balances_.erase(it);
-    return Ok{};
-  }
-  void add_inbound(std::string_view to, std::string_view sku, std::int64_t qty) {
-    auto key = LedgerState::balance_key(s_.intern_location(to), s_.intern_sku(sku));
-    if ((s_.inbound_[key] += qty) == 0) s_.inbound_.erase(key);
-  }
-  Status stock_received(const fb::StockReceived& e);
-  Status stock_adjusted(const fb::StockAdjusted& e);
-  Status transfer_shipped(const fb::TransferShipped& e);
-  Status transfer_received(const fb::TransferReceived& e);
-  Status reservation_created(const fb::ReservationCreated& e);
-  Status reservation_posted(const fb::ReservationPosted& e);
-  Status reservation_released(std::string_view id, ReservationStatus status);
-
-  LedgerState& s_;
-  const fb::Event& event_;
-};
 
 Status FoldAccess::move(std::string_view from, std::string_view to, std::string_view sku, std::int64_t qty) {
   if (qty <= 0) return contradiction(event_, fmt::format("moves {} of {}", qty, sku));
@@ -98,6 +29,11 @@ Status FoldAccess::release(std::string_view location, std::string_view sku, std:
 Status FoldAccess::stock_received(const fb::StockReceived& e) {
   for (const auto* l : *e.lines()) {
     if (auto st = move("production", fb_str(e.location()), fb_str(l->sku()), l->qty()); !st) return st;
+  }
+  // A receipt whose ref names a presale batch at this warehouse is that batch arriving.
+  auto batch = s_.presale_batches_.find(fb_str(e.ref()));
+  if (batch != s_.presale_batches_.end() && location_string(LocationKind::warehouse, batch->second.warehouse) == fb_str(e.location())) {
+    batch->second.received = true;
   }
   return Ok{};
 }
@@ -140,9 +76,15 @@ Status FoldAccess::reservation_created(const fb::ReservationCreated& e) {
   for (const auto* l : *e.lines()) {
     if (auto st = reserve(fb_str(e.from()), fb_str(l->sku()), l->qty()); !st) return st;
   }
-  s_.reservations_.emplace(id, ReservationRecord{std::string(fb_str(e.from())), std::string(fb_str(e.to())),
-                                                 to_lines(e.lines()), e.deadline_us(), ReservationStatus::pending});
+  auto& r = s_.reservations_
+                .emplace(id, ReservationRecord{std::string(fb_str(e.from())), std::string(fb_str(e.to())),
+                                               to_lines(e.lines()), e.deadline_us(), ReservationStatus::pending})
+                .first->second;
   s_.pending_deadlines_.emplace(e.deadline_us(), id);
+  if (auto owner = s_.orders_.find(order_of_transit(r.to)); owner != s_.orders_.end()) {
+    owner->second.reservations.push_back(id);
+  }
+  hold_changed(r.to, r.lines, +1);
   return Ok{};
 }
 
@@ -157,6 +99,7 @@ Status FoldAccess::reservation_released(std::string_view id, ReservationStatus s
   }
   r.status = status;
   s_.pending_deadlines_.erase({r.deadline_us, it->first});
+  hold_changed(r.to, r.lines, -1);
   return Ok{};
 }
 
@@ -183,6 +126,9 @@ Status FoldAccess::body() {
     }
     case Body::WarehouseDefined: {
       auto* b = e.body_as_WarehouseDefined();
+      std::string id(fb_str(b->id()));
+      auto at = std::lower_bound(s_.warehouse_ids_.begin(), s_.warehouse_ids_.end(), id);
+      if (at == s_.warehouse_ids_.end() || *at != id) s_.warehouse_ids_.insert(at, id);
       s_.warehouses_[std::string(fb_str(b->id()))] = {std::string(fb_str(b->name())), std::string(fb_str(b->region())),
                                                       b->lat_e6(), b->lon_e6(), b->daily_capacity_cases()};
       return Ok{};
@@ -233,8 +179,7 @@ Status FoldAccess::body() {
       return reservation_released(fb_str(e.body_as_ReservationVoided()->id()), ReservationStatus::voided);
     case Body::ReservationExpired:
       return reservation_released(fb_str(e.body_as_ReservationExpired()->id()), ReservationStatus::expired);
-    default:
-      return contradiction(e, "this event kind is not understood by this version of the engine; upgrade it");
+    default: return orders();
   }
 }
 
@@ -246,6 +191,11 @@ static bool has_required_lines(const fb::Event& e) {
     case fb::Body::TransferShipped: return e.body_as_TransferShipped()->lines() != nullptr;
     case fb::Body::ReservationCreated: return e.body_as_ReservationCreated()->lines() != nullptr;
     case fb::Body::ReservationPosted: return e.body_as_ReservationPosted()->lines() != nullptr;
+    case fb::Body::OrderPlaced: return e.body_as_OrderPlaced()->lines() != nullptr;
+    case fb::Body::OrderAllocated: return e.body_as_OrderAllocated()->allocation() != nullptr;
+    case fb::Body::OrderShipped: return e.body_as_OrderShipped()->lines() != nullptr;
+    case fb::Body::OrderReturned: return e.body_as_OrderReturned()->lines() != nullptr;
+    case fb::Body::ApprovalPolicySet: return e.body_as_ApprovalPolicySet()->rules() != nullptr;
     case fb::Body::NONE: return false;
     default: return true;
   }

@@ -65,6 +65,35 @@ void LedgerState::for_each_balance(
   }
 }
 
+std::string_view LedgerState::presale_batch_for(std::string_view sku, std::int64_t qty) const {
+  const std::vector<std::string>* batches = presale_batches_of(sku);
+  if (batches == nullptr) return {};
+  for (const auto& id : *batches) {
+    const PresaleBatchRecord* b = presale_batch(id);
+    if (!b->received && b->quota_qty - b->sold_qty >= qty) return id;
+  }
+  return {};
+}
+
+Weights LedgerState::sourcing_weights(std::string_view region) const {
+  auto it = sourcing_weights_.find(region);
+  if (it == sourcing_weights_.end()) it = sourcing_weights_.find(std::string_view{});
+  return it == sourcing_weights_.end() ? default_weights() : it->second;
+}
+
+std::int64_t LedgerState::warehouse_load_cases(std::string_view warehouse, std::int64_t day) const {
+  const WarehouseLoad* load = find(warehouse_loads_, warehouse);
+  return load != nullptr && load->day == day ? load->cases : 0;
+}
+
+std::int64_t LedgerState::stock_since_us(std::string_view location, std::string_view sku) const {
+  auto l = location_index_.find(location);
+  auto s = sku_index_.find(sku);
+  if (l == location_index_.end() || s == sku_index_.end()) return 0;
+  auto it = stock_since_us_.find(balance_key(l->second, s->second));
+  return it == stock_since_us_.end() ? 0 : it->second;
+}
+
 std::uint64_t LedgerState::stream_version(std::string_view stream) const {
   auto it = stream_versions_.find(stream);
   return it == stream_versions_.end() ? 0 : it->second;
@@ -155,10 +184,42 @@ std::string LedgerState::render() const {
     o += fmt::format("token {} {} {} {}{}\n", prefix, t.role, t.scope, to_hex(t.token_sha256).substr(0, 16),
                      t.revoked ? " revoked" : "");
   });
+  render_sorted(out, members_, [](std::string& o, const std::string& id, const MemberRecord& m) {
+    o += fmt::format("member {} '{}' {}\n", id, m.name, m.home_store);
+  });
+  render_sorted(out, orders_, [](std::string& o, const std::string& id, const OrderRecord& r) {
+    o += fmt::format("order {} {} {} {}->{} {} total={} approvals={}/{} reservations=[{}] shipments={}", id,
+                     order_type_name(r.type), order_status_name(r.status()), r.seller, r.buyer, r.channel,
+                     r.total_cents, r.approvals.size(), r.approvals_required.size(), fmt::join(r.reservations, ","),
+                     r.shipments);
+    for (const auto& [sku, u] : r.units) {
+      o += fmt::format(" {}:{}/{}/{}/{}", sku, u.ordered, u.shipped, u.delivered, u.returned);
+    }
+    o += fmt::format(" timeline={}\n", r.timeline.size());
+  });
+  render_sorted(out, presale_batches_, [](std::string& o, const std::string& id, const PresaleBatchRecord& b) {
+    o += fmt::format("presale {} {} {} quota={} sold={} waiting=[{}]{}\n", id, b.sku, b.warehouse, b.quota_qty,
+                     b.sold_qty, fmt::join(b.waiting, ","), b.received ? " received" : "");
+  });
+  render_sorted(out, dealer_accounts_, [](std::string& o, const std::string& id, const DealerAccount& a) {
+    o += fmt::format("account {} used={} delivered={} returned={}\n", id, a.credit_used_cents, a.delivered_units,
+                     a.returned_units);
+  });
+  render_sorted(out, warehouse_loads_, [](std::string& o, const std::string& id, const WarehouseLoad& l) {
+    o += fmt::format("load {} day={} cases={}\n", id, l.day, l.cases);
+  });
+  for (const auto& [seq, id] : backorders_) out += fmt::format("backorder {} {}\n", seq, id);
+  for (const auto& rule : approval_policy_) {
+    out += fmt::format("rule {} min={} floor={} type={} tier<={} credit={}\n", rule.step, rule.min_amount_cents,
+                       rule.below_floor, rule.order_type, rule.health_tier_at_most, rule.credit_overrun);
+  }
+  for (const auto& [region, w] : sourcing_weights_) out += fmt::format("weights '{}' {}\n", region, fmt::join(w, ","));
+  for (const auto& [due, order, milestone] : milestones_) out += fmt::format("milestone {} {} {}\n", due, order, milestone);
   std::map<std::pair<std::string_view, std::string_view>, Balance> sorted;
   for_each_balance([&](std::string_view l, std::string_view s, const Balance& b) { sorted[{l, s}] = b; });
   for (const auto& [key, b] : sorted) {
-    out += fmt::format("balance {} {} on_hand={} reserved={}\n", key.first, key.second, b.on_hand, b.reserved);
+    out += fmt::format("balance {} {} on_hand={} reserved={} since={}\n", key.first, key.second, b.on_hand, b.reserved,
+                       stock_since_us(key.first, key.second));
   }
   std::map<std::string_view, std::uint64_t> streams(stream_versions_.begin(), stream_versions_.end());
   for (const auto& [stream, version] : streams) out += fmt::format("stream {} v{}\n", stream, version);

@@ -17,6 +17,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::corruption: return "corruption";
     case ErrorCode::overloaded: return "overloaded";
     case ErrorCode::shutting_down: return "shutting_down";
+    case ErrorCode::rule_violation: return "rule_violation";
+    case ErrorCode::forbidden: return "forbidden";
   }
   return "unknown";
 }

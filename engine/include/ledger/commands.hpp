@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -81,6 +82,87 @@ struct VoidReservation {
   std::string id, reason;
 };
 
+struct DefineMember {
+  std::string id, name, home_store;
+};
+
+// ---- orders (see ledger/orders.hpp)
+enum class OrderType : std::uint8_t { spot, presale, reservation };
+struct OrderLineInput {
+  std::string sku;
+  std::int64_t qty = 0;
+  std::int64_t unit_price_cents = 0;
+};
+struct AllocationInput {
+  std::string location, sku;
+  std::int64_t qty = 0;
+  std::string reservation;  // set by the engine
+};
+struct PlaceOrder {
+  std::string id;
+  OrderType type = OrderType::spot;
+  std::string buyer;    // dealer:D, store:S or member:M
+  std::string seller;   // hq, dealer:D or store:S
+  std::string channel;  // regional_storefront, dealer_storefront, store, o2o
+  std::string ship_to_region;
+  std::int32_t ship_to_lat_e6 = 0, ship_to_lon_e6 = 0;
+  std::vector<OrderLineInput> lines;
+  std::vector<std::string> coupons;
+  std::int64_t promised_by_us = 0;
+  std::int64_t pickup_at_us = 0;  // reservation orders: held until then
+  bool allow_backorder = false;   // spot: allocate what there is, the rest when stock arrives
+  // A plan from the lock-free stock table (orders sold by hq): kept when the writer finds it still
+  // feasible, else the writer matches again on the authoritative state.
+  std::vector<AllocationInput> proposed;
+};
+struct ApproveOrder {
+  std::string id, step;
+};
+struct RejectOrder {
+  std::string id, reason;
+};
+struct AllocateOrder {  // allocates what is still unallocated (backorders), from the stock there is now
+  std::string id;
+};
+struct ShipOrder {  // ships these units (all that is held when empty)
+  std::string id;
+  std::vector<StockLineInput> lines;
+};
+struct DeliverOrder {  // delivers what is on the road; reservation orders: the member picks up
+  std::string id;
+};
+struct CompleteOrder {
+  std::string id;
+};
+struct CancelOrder {
+  std::string id, reason;
+};
+struct ReturnOrder {  // delivered units go back to where they were shipped from
+  std::string id;
+  std::vector<StockLineInput> lines;
+  std::string reason;
+};
+struct ApprovalRuleInput {
+  std::string step;                   // region_manager, sales_director or finance
+  std::int64_t min_amount_cents = 0;  // conditions; a rule applies when all it sets hold
+  bool below_floor = false;
+  std::string order_type;
+  std::int32_t health_tier_at_most = 0;
+  bool credit_overrun = false;
+};
+struct SetApprovalPolicy {
+  std::vector<ApprovalRuleInput> rules;
+};
+struct SetSourcingWeights {
+  std::string region;  // empty: the default for every region without its own
+  std::vector<std::pair<std::string, std::int32_t>> weights;  // dimension -> per mille
+};
+struct AnnouncePresaleBatch {
+  std::string id, sku, warehouse;
+  std::int64_t quota_qty = 0;
+  std::int64_t expected_at_us = 0;
+};
+
 // ---- access tokens: only their SHA-256 is stored, never the token
 struct IssueToken {
   std::string prefix;  // the token's public part, used to name it (revocation, logs)
@@ -94,11 +176,15 @@ struct RevokeToken {
 
 using CommandBody = std::variant<DefineRegion, DefineWarehouse, DefineDealer, DefineStore, DefineSku,
                                  ReceiveStock, AdjustStock, ShipTransfer, ReceiveTransfer,
-                                 CreateReservation, PostReservation, VoidReservation, IssueToken, RevokeToken>;
+                                 CreateReservation, PostReservation, VoidReservation, IssueToken, RevokeToken,
+                                 DefineMember, PlaceOrder, ApproveOrder, RejectOrder, AllocateOrder, ShipOrder,
+                                 DeliverOrder, CompleteOrder, CancelOrder, ReturnOrder, SetApprovalPolicy,
+                                 SetSourcingWeights, AnnouncePresaleBatch>;
 
 struct Actor {
   std::string principal = "system";
   std::string role = "system";
+  std::string scope;  // the region, dealer, store or member the role is bound to
 };
 
 struct Command {

@@ -27,6 +27,7 @@ struct WriterStats {
   std::uint64_t last_batch_commands = 0;
   std::uint64_t queue_depth = 0;
   std::uint64_t log_bytes = 0;        // bytes of the LMDB file in use
+  std::uint64_t stale_plans = 0;      // order plans proposed from the stock table that the writer re-matched
 };
 
 class Engine {

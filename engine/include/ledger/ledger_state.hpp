@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <string_view>
 #include <unordered_map>
 
@@ -17,6 +19,7 @@
 
 #include "ledger/commands.hpp"
 #include "ledger/hash.hpp"
+#include "ledger/orders.hpp"
 
 namespace ledger {
 
@@ -92,6 +95,38 @@ class LedgerState {
   const TransferRecord* transfer(std::string_view id) const { return find(transfers_, id); }
   const ReservationRecord* reservation(std::string_view id) const { return find(reservations_, id); }
   const TokenRecord* token(std::string_view prefix) const { return find(tokens_, prefix); }
+  const MemberRecord* member(std::string_view id) const { return find(members_, id); }
+  // Warehouse ids in ascending order: the matcher's candidate order (its tie-break).
+  const std::vector<std::string>& warehouse_ids() const { return warehouse_ids_; }
+
+  // ---- orders
+  const OrderRecord* order(std::string_view id) const { return find(orders_, id); }
+  template <typename F>
+  void for_each_order(F&& fn) const {
+    for (const auto& [id, o] : orders_) fn(id, o);
+  }
+  std::size_t order_count() const { return orders_.size(); }
+  const PresaleBatchRecord* presale_batch(std::string_view id) const { return find(presale_batches_, id); }
+  // Presale batches of a SKU in the order they were announced.
+  const std::vector<std::string>* presale_batches_of(std::string_view sku) const { return find(presale_by_sku_, sku); }
+  // The batch a presale of `qty` units of `sku` draws its quota from: the first announced batch not
+  // yet received with that much quota left. Empty when there is none. The fold makes the same choice.
+  std::string_view presale_batch_for(std::string_view sku, std::int64_t qty) const;
+  // Spot orders sold by hq that wait for stock (allow_backorder), first placed first: (placed_seq, id).
+  const std::set<std::pair<std::uint64_t, std::string>>& backorders() const { return backorders_; }
+  const std::vector<ApprovalRuleInput>& approval_policy() const { return approval_policy_; }
+  // The region's weights, else the default ones set for every region, else the matcher's default.
+  Weights sourcing_weights(std::string_view region) const;
+  DealerAccount dealer_account(std::string_view dealer) const {
+    const DealerAccount* a = find(dealer_accounts_, dealer);
+    return a == nullptr ? DealerAccount{} : *a;
+  }
+  // Cases allocated at the warehouse on `day` (days since the epoch, China time).
+  std::int64_t warehouse_load_cases(std::string_view warehouse, std::int64_t day) const;
+  // When the location's stock of `sku` last arrived from empty (the age of its oldest units, FIFO).
+  std::int64_t stock_since_us(std::string_view location, std::string_view sku) const;
+  // Order milestones not reached yet, earliest due first: (due_us, order, milestone).
+  const std::set<std::tuple<std::int64_t, std::string, std::string>>& milestones() const { return milestones_; }
   template <typename F>
   void for_each_token(F&& fn) const {
     for (const auto& [prefix, t] : tokens_) fn(prefix, t);
@@ -150,7 +185,20 @@ class LedgerState {
   StringMap<TransferRecord> transfers_;
   StringMap<ReservationRecord> reservations_;
   StringMap<TokenRecord> tokens_;
+  StringMap<MemberRecord> members_;
+  std::vector<std::string> warehouse_ids_;  // sorted
   std::set<std::pair<std::int64_t, std::string>> pending_deadlines_;
+
+  StringMap<OrderRecord> orders_;
+  StringMap<PresaleBatchRecord> presale_batches_;
+  std::set<std::pair<std::uint64_t, std::string>> backorders_;
+  StringMap<std::vector<std::string>> presale_by_sku_;
+  std::vector<ApprovalRuleInput> approval_policy_;
+  std::map<std::string, Weights, std::less<>> sourcing_weights_;
+  StringMap<DealerAccount> dealer_accounts_;
+  StringMap<WarehouseLoad> warehouse_loads_;
+  std::set<std::tuple<std::int64_t, std::string, std::string>> milestones_;
+  boost::unordered_flat_map<std::uint64_t, std::int64_t> stock_since_us_;  // balance key -> ts
 
   // Locations and SKUs are interned so a balance is keyed by two small integers.
   StringMap<std::uint32_t> location_index_;

@@ -24,6 +24,8 @@ enum class ErrorCode {
   corruption,           // the log failed verification; details name the sequence number
   overloaded,           // the writer queue is full: retry later
   shutting_down,        // the engine is closing: the command was not applied
+  rule_violation,       // well-formed, but a business rule says no (territory, quota, coupon ...)
+  forbidden,            // the actor's role or scope does not allow it
 };
 
 std::string_view error_code_name(ErrorCode code);
