@@ -6,6 +6,8 @@
 
 #include "json_input.hpp"
 #include "ledger/limits.hpp"
+#include "ledger/matcher.hpp"
+#include "ledger/orders.hpp"
 
 namespace ledger::api {
 
@@ -59,6 +61,7 @@ Decoded decode_master_data(std::string_view kind, const std::string& id, std::st
     in.object("floor_cents", false, [&](JsonReader& p) { read_prices(p, c.floors, false); });
     return done(in, c);
   }
+  if (kind == "members") return done(in, DefineMember{id, in.str("name"), in.str("home_store")});
   return unknown_endpoint(kind);
 }
 
@@ -105,6 +108,133 @@ Decoded decode_stock_action(std::string_view what, std::string_view action, cons
   if (what == "reservations" && action == "post") return done(in, PostReservation{id, in.lines("lines", false)});
   if (what == "reservations" && action == "void") return done(in, VoidReservation{id, in.str("reason")});
   return unknown_endpoint(action);
+}
+
+namespace {
+
+void read_ship_to(JsonReader& in, std::string& region, std::int32_t& lat_e6, std::int32_t& lon_e6) {
+  in.object("ship_to", true, [&](JsonReader& t) {
+    region = t.str("region");
+    lat_e6 = micro_degrees(t.number("lat", true, -90, 90));
+    lon_e6 = micro_degrees(t.number("lon", true, -180, 180));
+  });
+}
+
+std::vector<OrderLineInput> read_order_lines(JsonReader& in, bool prices) {
+  std::vector<OrderLineInput> lines;
+  in.objects("lines", true, limits::lines_max, [&](JsonReader& l) {
+    OrderLineInput line;
+    line.sku = l.str("sku");
+    line.qty = l.integer("qty", true, 1, limits::qty_max);
+    if (prices) line.unit_price_cents = l.integer("unit_price_cents", true, 0, limits::money_cents_max);
+    lines.push_back(std::move(line));
+  });
+  return lines;
+}
+
+std::vector<std::pair<std::string, std::int32_t>> read_weights(JsonReader& in, bool required) {
+  std::vector<std::pair<std::string, std::int32_t>> weights;
+  in.objects("weights", required, dimension_count, [&](JsonReader& w) {
+    std::string dimension = w.str("dimension");
+    auto permille = static_cast<std::int32_t>(w.integer("weight_permille", true, 0, 1000));
+    weights.emplace_back(std::move(dimension), permille);
+  });
+  return weights;
+}
+
+constexpr std::int64_t time_max_us = std::numeric_limits<std::int64_t>::max();
+
+}  // namespace
+
+Decoded decode_order(std::string_view body) {
+  JsonReader in(body);
+  PlaceOrder c;
+  c.id = in.str("id");
+  std::string type = in.str("type");
+  c.buyer = in.str("buyer");
+  c.seller = in.str("seller");
+  c.channel = in.str("channel");
+  read_ship_to(in, c.ship_to_region, c.ship_to_lat_e6, c.ship_to_lon_e6);
+  c.lines = read_order_lines(in, true);
+  c.coupons = in.strings("coupons", false, 16);
+  c.promised_by_us = in.integer("promised_by_us", true, 0, time_max_us);
+  c.pickup_at_us = in.integer("pickup_at_us", false, 0, time_max_us);
+  c.allow_backorder = in.boolean("allow_backorder", false);
+  if (!in.failed() && !order_type_from_name(type, c.type)) {
+    return bad_request("invalid_argument", "type must be spot, presale or reservation", "type");
+  }
+  return done(in, c);
+}
+
+Decoded decode_order_action(std::string_view action, const std::string& id, std::string_view body) {
+  JsonReader in(body);
+  if (action == "approve") return done(in, ApproveOrder{id, in.str("step")});
+  if (action == "reject") return done(in, RejectOrder{id, in.str("reason")});
+  if (action == "allocate") return done(in, AllocateOrder{id});
+  if (action == "ship") return done(in, ShipOrder{id, in.lines("lines", false)});
+  if (action == "deliver") return done(in, DeliverOrder{id});
+  if (action == "complete") return done(in, CompleteOrder{id});
+  if (action == "cancel") return done(in, CancelOrder{id, in.str("reason")});
+  if (action == "return") {
+    ReturnOrder c{id, in.lines("lines", true), {}};
+    c.reason = in.str("reason");
+    return done(in, c);
+  }
+  return unknown_endpoint(action);
+}
+
+Decoded decode_config(std::string_view what, std::string_view body) {
+  JsonReader in(body);
+  if (what == "approval-policy") {
+    SetApprovalPolicy c;
+    in.objects("rules", true, 64, [&](JsonReader& r) {
+      ApprovalRuleInput rule;
+      rule.step = r.str("step");
+      rule.min_amount_cents = r.integer("min_amount_cents", false, 0, limits::money_cents_max);
+      rule.below_floor = r.boolean("below_floor", false);
+      rule.order_type = r.str("order_type", false);
+      rule.health_tier_at_most = static_cast<std::int32_t>(r.integer("health_tier_at_most", false, 0, 4));
+      rule.credit_overrun = r.boolean("credit_overrun", false);
+      c.rules.push_back(std::move(rule));
+    });
+    return done(in, c);
+  }
+  if (what == "weights") {
+    SetSourcingWeights c;
+    c.region = in.str("region", false);
+    c.weights = read_weights(in, true);
+    return done(in, c);
+  }
+  if (what == "presale-batches") {
+    AnnouncePresaleBatch c;
+    c.id = in.str("id");
+    c.sku = in.str("sku");
+    c.warehouse = in.str("warehouse");
+    c.quota_qty = in.integer("quota_qty", true, 1, limits::qty_max);
+    c.expected_at_us = in.integer("expected_at_us", true, 0, time_max_us);
+    return done(in, c);
+  }
+  return unknown_endpoint(what);
+}
+
+std::variant<QuoteRequest, ApiError> decode_quote(std::string_view body) {
+  JsonReader in(body);
+  QuoteRequest q;
+  read_ship_to(in, q.ship_to_region, q.lat_e6, q.lon_e6);
+  q.lines = read_order_lines(in, false);
+  q.promised_by_us = in.integer("promised_by_us", true, 0, time_max_us);
+  q.channel = in.str("channel", false);
+  q.allow_partial = in.boolean("allow_partial", false);
+  q.weights = read_weights(in, false);
+  q.plans = static_cast<std::size_t>(in.integer("plans", false, 1, 10, 3));
+  if (auto e = in.finish()) return *e;
+  for (const auto& [name, weight] : q.weights) {
+    Dimension d;
+    if (!dimension_from_name(name, d)) {
+      return bad_request("invalid_argument", fmt::format("'{}' is not a dimension", name.substr(0, 80)), "weights");
+    }
+  }
+  return q;
 }
 
 std::variant<TokenRequest, ApiError> decode_token_request(std::string_view body) {

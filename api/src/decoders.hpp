@@ -20,6 +20,26 @@ Decoded decode_stock(std::string_view what, std::string_view body);
 // POST /v1/stock/{transfers|reservations}/{id}/{action}.
 Decoded decode_stock_action(std::string_view what, std::string_view action, const std::string& id, std::string_view body);
 
+// POST /v1/orders.
+Decoded decode_order(std::string_view body);
+// POST /v1/orders/{id}/{approve|reject|allocate|ship|deliver|complete|cancel|return}.
+Decoded decode_order_action(std::string_view action, const std::string& id, std::string_view body);
+// PUT /v1/approval-policy, PUT /v1/sourcing/weights, POST /v1/presale-batches.
+Decoded decode_config(std::string_view what, std::string_view body);
+
+// POST /v1/sourcing/quote: where an order would ship from (writes nothing).
+struct QuoteRequest {
+  std::string ship_to_region;
+  std::int32_t lat_e6 = 0, lon_e6 = 0;
+  std::vector<OrderLineInput> lines;  // unit prices unused
+  std::int64_t promised_by_us = 0;
+  std::string channel;
+  bool allow_partial = false;
+  std::vector<std::pair<std::string, std::int32_t>> weights;  // overrides, per mille
+  std::size_t plans = 3;
+};
+std::variant<QuoteRequest, ApiError> decode_quote(std::string_view body);
+
 struct TokenRequest {
   std::string role, scope;
 };

@@ -78,6 +78,16 @@ std::int64_t JsonReader::integer(std::string_view field, bool required, std::int
   return value;
 }
 
+bool JsonReader::boolean(std::string_view field, bool required) {
+  const boost::json::value* v = get(field, required);
+  if (v == nullptr) return false;
+  if (!v->is_bool()) {
+    fail("wrong_type", name(field) + " must be true or false", field);
+    return false;
+  }
+  return v->get_bool();
+}
+
 double JsonReader::number(std::string_view field, bool required, double min, double max) {
   const boost::json::value* v = get(field, required);
   if (v == nullptr) return 0;

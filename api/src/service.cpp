@@ -10,6 +10,8 @@
 #include <map>
 
 #include "decoders.hpp"
+#include "service_call.hpp"
+#include "service_util.hpp"
 #include "ledger/fold.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/location.hpp"
@@ -20,137 +22,9 @@ namespace ledger::api {
 extern const char* const openapi_json_text;
 
 namespace {
-
 constexpr std::size_t idempotency_key_bytes_max = 200;
-constexpr std::size_t page_rows_default = 1000;
-constexpr std::size_t page_rows_max = 10000;
 constexpr std::size_t page_scan_events_max = 100'000;  // events looked at per event page
-
-std::string percent_decode(std::string_view in, bool plus_is_space) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(plus_is_space && in[i] == '+' ? ' ' : in[i]);
-    }
-  }
-  return out;
-}
-
-// A whole decimal u64, nothing else: no sign, spaces, junk or overflow.
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
-
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == sep) {
-      out.emplace_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
-std::string json_str(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
-
-std::string hex_of(const Hash32& h, std::size_t chars) { return to_hex(h).substr(0, chars); }
-
-ApiError forbidden(std::string message) { return ApiError{403, "forbidden", std::move(message), {}, 0}; }
-ApiError not_found(std::string message) { return ApiError{404, "not_found", std::move(message), {}, 0}; }
-
-const std::string* region_of_location(const LedgerState& s, const Location& l) {
-  switch (l.kind) {
-    case LocationKind::warehouse: return s.warehouse(l.id) ? &s.warehouse(l.id)->region : nullptr;
-    case LocationKind::dealer: return s.dealer(l.id) ? &s.dealer(l.id)->region : nullptr;
-    case LocationKind::store: return s.store(l.id) ? &s.store(l.id)->region : nullptr;
-    default: return nullptr;
-  }
-}
-
-// A principal sees a location when it is in its scope (API.md: a dealer never sees another
-// dealer's stock). Transit and virtual locations are for the global roles only.
-bool can_see(const Principal& p, const LedgerState& s, std::string_view location) {
-  if (p.global_read()) return true;
-  auto l = parse_location(location);
-  if (!l) return false;
-  if (p.role == "region_manager") {
-    const std::string* region = region_of_location(s, *l);
-    return region != nullptr && *region == p.scope;
-  }
-  if (p.role == "dealer") {
-    if (l->kind == LocationKind::dealer) return l->id == p.scope;
-    return l->kind == LocationKind::store && s.store(l->id) != nullptr && s.store(l->id)->dealer == p.scope;
-  }
-  if (p.role == "store") return l->kind == LocationKind::store && l->id == p.scope;
-  return false;
-}
-
-// Moving stock out of a location: HQ anywhere; a region, dealer or store within its scope.
-bool can_move_from(const Principal& p, const LedgerState& s, std::string_view location) {
-  if (p.role == "hq_admin") return true;
-  if (p.role == "region_manager" || p.role == "dealer" || p.role == "store") return can_see(p, s, location);
-  return false;
-}
-
-// Where a scoped principal may send stock: within its scope, back to an HQ warehouse, and for a
-// store also to its dealer and sibling stores (DESIGN.md: stores transfer with a sibling store).
-bool can_ship_to(const Principal& p, const LedgerState& s, std::string_view to) {
-  if (p.role == "hq_admin") return true;
-  if (can_see(p, s, to)) return true;
-  auto l = parse_location(to);
-  if (!l) return false;
-  if (l->kind == LocationKind::warehouse) return true;
-  if (p.role == "store" && s.store(p.scope) != nullptr) {
-    const std::string& dealer = s.store(p.scope)->dealer;
-    if (l->kind == LocationKind::dealer) return l->id == dealer;
-    if (l->kind == LocationKind::store) return s.store(l->id) != nullptr && s.store(l->id)->dealer == dealer;
-  }
-  return false;
-}
-
 }  // namespace
-
-bool Principal::global_read() const {
-  return role == "hq_admin" || role == "auditor" || role == "sales_director" || role == "finance";
-}
-
-struct Service::Call : std::enable_shared_from_this<Service::Call> {
-  Request req;
-  std::string request_id;
-  Respond respond;
-  std::function<void(Response&&, EventStreamRequest)> stream;
-  std::vector<std::string> segments;  // path split on '/', decoded, without the leading empty one
-  std::map<std::string, std::string, std::less<>> query;
-  Principal principal;
-  std::string command_id;
-  bool answered = false;
-  bool authenticated = false;
-  bool auth_retried = false;
-
-  std::string q(std::string_view key) const {
-    auto it = query.find(key);
-    return it == query.end() ? std::string() : it->second;
-  }
-};
 
 bool Service::authenticate(Call& call) {
   std::string_view auth = call.req[http::field::authorization];
@@ -211,15 +85,6 @@ void Service::finish(Call& call, Response&& res) const {
   respond(std::move(res));
 }
 
-namespace {
-Response json_response(const Request& req, http::status status, std::string body, std::uint64_t seq) {
-  Response res{status, req.version()};
-  res.set(http::field::content_type, "application/json");
-  res.set("X-Ledger-Seq", std::to_string(seq));
-  res.body() = std::move(body);
-  return res;
-}
-}  // namespace
 
 void Service::handle(Request&& req, const std::string& request_id, const Respond& respond,
                      const std::function<void(Response&&, EventStreamRequest)>& stream) {
@@ -327,6 +192,16 @@ void Service::dispatch(Call& call) {
     return after_applied(call, want, [this](Call& c) { reads(c); });
   }
   if (seg.size() >= 2 && seg[1] == "tokens") return tokens(call);
+  bool is_config = seg.size() >= 2 && (seg[1] == "approval-policy" || seg[1] == "presale-batches" ||
+                                       (seg[1] == "sourcing" && seg.size() == 3 && seg[2] == "weights"));
+  if (is_config) return config(call);
+  if (method == http::verb::post && seg.size() == 3 && seg[1] == "sourcing" && seg[2] == "quote") {
+    return sourcing_quote(call);
+  }
+  if (method == http::verb::post && seg.size() >= 2 && seg[1] == "orders") {
+    // Scope checks read the live state: it must show every commit already answered.
+    return after_applied(call, engine_.last_seq(), [this](Call& c) { order_commands(c); });
+  }
   if (method == http::verb::put) return master_data(call);
   if (method == http::verb::post && seg.size() >= 2 && seg[1] == "stock") {
     // Scope checks read the live state: it must include every commit already answered, or a
@@ -381,13 +256,15 @@ void Service::submit(Call& call, CommandBody body, unsigned status,
   Command command{call.command_id, Actor{"token:" + call.principal.prefix, call.principal.role, call.principal.scope}, std::move(body)};
   engine_.submit(std::move(command), [this, self, status, body_of = std::move(body_of)](const CommandResult& r) {
     if (!r.ok()) return finish(*self, error(self->req, from_engine(r.error()), self->request_id));
-    auto res = std::make_shared<Response>(
-        json_response(self->req, static_cast<http::status>(status), body_of(*r), r->last_seq));
-    if (r->replayed) res->set("Idempotent-Replayed", "true");
+    CommandOutcome outcome = *r;
     // Answer once the live state shows the write: whoever hears "done" then reads it (a revoked
-    // token is refused at once). The commit is durable already, so a slow follower delays the
-    // answer at most the bounded wait, and it is still a success.
-    after_applied(*self, r->last_seq, [this, res](Call& c) { finish(c, std::move(*res)); }, true);
+    // token is refused at once), and the answer may be rendered from it. The commit is durable
+    // already, so a slow follower delays the answer at most the bounded wait, and it is a success.
+    after_applied(*self, outcome.last_seq, [this, status, outcome, body_of](Call& c) {
+      auto res = json_response(c.req, static_cast<http::status>(status), body_of(outcome), outcome.last_seq);
+      if (outcome.replayed) res.set("Idempotent-Replayed", "true");
+      finish(c, std::move(res));
+    }, true);
   });
 }
 
@@ -581,6 +458,7 @@ void Service::reads(Call& call) {
                                                   past.inbound(location, sku), n),
                                       n));
   }
+  if (seg.size() >= 2 && seg[1] == "orders") return order_reads(call);
   if (seg.size() == 2 && seg[1] == "stock") {  // GET /v1/stock?location=&sku=&limit=&after=
     std::string location = call.q("location"), sku = call.q("sku"), after = call.q("after");
     std::size_t limit = page_rows_default;

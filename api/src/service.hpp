@@ -72,6 +72,11 @@ class Service {
   void stock_commands(Call& call);
   void tokens(Call& call);
   void events_page(Call& call);
+  // service_orders.cpp
+  void order_commands(Call& call);
+  void order_reads(Call& call);
+  void sourcing_quote(Call& call);
+  void config(Call& call);
   void submit(Call& call, CommandBody body, unsigned status, std::function<std::string(const CommandOutcome&)> body_of);
   void finish(Call& call, Response&& res) const;
   // Runs `then` once the live state has applied `seq`; after the bounded wait, `then` anyway when

@@ -21,7 +21,7 @@ constexpr std::int32_t warehouse_lon_e6[] = {104'066'000, 106'630'000, 114'305'0
 constexpr const char* sku_kinds[] = {"Sauce 53% 500ml", "Sauce 53% 1L", "Strong 52% 500ml", "Light 42% 500ml",
                                      "Gift box 2x500ml", "Vintage 15y 500ml"};
 
-Command define(CommandBody body, std::string id) { return Command{std::move(id), Actor{"demo", "hq_admin"}, std::move(body)}; }
+Command define(CommandBody body, std::string id) { return Command{std::move(id), Actor{"demo", "hq_admin", ""}, std::move(body)}; }
 }  // namespace
 
 std::string region_id(int i) { return fmt::format("R{:02}", i + 1); }
@@ -108,7 +108,7 @@ void step(Engine& engine, const char* what, std::vector<Command> commands, const
   say(line);
 }
 
-Command demo_cmd(std::string id, CommandBody body) { return Command{std::move(id), Actor{"demo", "hq_admin"}, std::move(body)}; }
+Command demo_cmd(std::string id, CommandBody body) { return Command{std::move(id), Actor{"demo", "hq_admin", ""}, std::move(body)}; }
 
 }  // namespace
 
@@ -166,6 +166,43 @@ void load_history(Engine& engine, const NetworkSize& size, std::int64_t now_us, 
       demo_cmd("demo-adj-2", AdjustStock{"dealer:" + dealer_id(0), sku_id(0), 3, "count correction"}),
       demo_cmd("demo-adj-3", AdjustStock{"store:" + store_id(0), sku_id(0), -1000, "more than there is: rejected"})};
   step(engine, "stock adjustments (one deliberately too large)", std::move(adjustments), say);
+
+  // Orders: an approval policy, members, dealers ordering from hq, stores reserving for members.
+  SetApprovalPolicy policy{{{"sales_director", 5'000'000'00, false, {}, 0, false},
+                            {"region_manager", 0, true, {}, 0, false},
+                            {"finance", 0, false, {}, 0, true},
+                            {"region_manager", 0, false, {}, 2, false}}};
+  step(engine, "approval policy (amount, floor price, credit, health)", {demo_cmd("demo-policy", policy)}, say);
+  std::vector<Command> members;
+  for (int s = 0; s < size.stores; s += 12) {
+    members.push_back(demo_cmd("demo-member-" + store_id(s),
+                               DefineMember{fmt::format("M-{}", s + 1), fmt::format("Member {}", s + 1), store_id(s)}));
+  }
+  step(engine, "members", std::move(members), say);
+  constexpr std::int64_t day_us = 24LL * 3600 * 1'000'000;
+  std::vector<Command> orders, ship, deliver;
+  for (int d = 0; d < std::min(size.dealers, 400); ++d) {
+    std::string id = fmt::format("O-{}-1", dealer_id(d));
+    int k = (d * 11) % size.skus;
+    auto wholesale = [](int sku) { return (150'00 + (sku % 40) * 50'00) * 70 / 100; };  // as network_commands
+    PlaceOrder o;
+    o.id = id;
+    o.buyer = "dealer:" + dealer_id(d);
+    o.seller = "hq";
+    o.channel = "dealer_storefront";
+    o.ship_to_region = region_id(region_of_dealer(d, size));
+    o.ship_to_lat_e6 = 25'000'000 + (d % 1000) * 15'000;
+    o.ship_to_lon_e6 = 100'000'000 + (d % 997) * 20'000;
+    int k2 = (k + 1) % size.skus;
+    o.lines = {{sku_id(k), d % 10 == 0 ? 1200 : 120, wholesale(k)}, {sku_id(k2), 60, wholesale(k2)}};
+    o.promised_by_us = now_us + 3 * day_us;
+    orders.push_back(demo_cmd("demo-" + id, o));
+    if (d % 2 == 0) ship.push_back(demo_cmd("demo-ship-" + id, ShipOrder{id, {}}));
+    if (d % 4 == 0) deliver.push_back(demo_cmd("demo-deliver-" + id, DeliverOrder{id}));
+  }
+  step(engine, "dealer orders from hq (sourced by the matcher)", std::move(orders), say);
+  step(engine, "orders shipped (the big ones wait for approval)", std::move(ship), say);
+  step(engine, "orders delivered", std::move(deliver), say);
 }
 
 

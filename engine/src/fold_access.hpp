@@ -45,6 +45,7 @@ class FoldAccess {
       return contradiction(event_, fmt::format("'{}' is not a location", location));
     }
     std::uint64_t key = LedgerState::balance_key(l, s_.intern_sku(sku));
+    if (s_.change_log_ != nullptr) s_.change_log_->push_back(key);
     auto it = s_.balances_.try_emplace(key).first;
     Balance& b = it->second;
     bool was_empty = b.on_hand <= 0;

@@ -55,14 +55,31 @@ Status LiveState::catch_up() {
     Status failure;
     {
       std::unique_lock lock(mu_);
+      bool directory_changed = false, loads_changed = false;
+      state_.set_change_log(&changed_);
       auto st = engine_.read_events(from, fold_chunk_events, [&](const fb::Event& e, const Hash32& h) {
         failure = apply_event(state_, e, h);
         if (!failure) return false;
+        auto kind = e.body_type();
+        directory_changed |= kind == fb::Body::WarehouseDefined || kind == fb::Body::SkuDefined ||
+                             kind == fb::Body::SourcingWeightsSet;
+        loads_changed |= kind == fb::Body::OrderAllocated;
         ++folded;
         return true;
       });
+      state_.set_change_log(nullptr);
       if (!st) return st;
       if (!failure) return failure;
+      if (directory_changed) {
+        stock_table_.rebuild(state_);
+      } else {
+        for (std::uint64_t key : changed_) {
+          auto [location, sku] = state_.balance_names(key);
+          stock_table_.refresh(state_, location, sku);
+        }
+      }
+      changed_.clear();
+      if (loads_changed || directory_changed) stock_table_.refresh_loads(state_, state_.last_ts_us());
       applied_.store(state_.last_seq(), std::memory_order_release);
     }
     if (folded > 0) {

@@ -117,6 +117,7 @@ class LedgerState {
   const std::vector<ApprovalRuleInput>& approval_policy() const { return approval_policy_; }
   // The region's weights, else the default ones set for every region, else the matcher's default.
   Weights sourcing_weights(std::string_view region) const;
+  const std::map<std::string, Weights, std::less<>>& sourcing_weights_by_region() const { return sourcing_weights_; }
   DealerAccount dealer_account(std::string_view dealer) const {
     const DealerAccount* a = find(dealer_accounts_, dealer);
     return a == nullptr ? DealerAccount{} : *a;
@@ -130,6 +131,10 @@ class LedgerState {
   template <typename F>
   void for_each_token(F&& fn) const {
     for (const auto& [prefix, t] : tokens_) fn(prefix, t);
+  }
+  template <typename F>
+  void for_each_sku(F&& fn) const {
+    for (const auto& [id, sku] : skus_) fn(id, sku);
   }
   std::size_t region_count() const { return regions_.size(); }
   std::size_t warehouse_count() const { return warehouses_.size(); }
@@ -146,6 +151,13 @@ class LedgerState {
                                                  const Balance&)>& fn) const;
   // Reservations still holding stock, earliest deadline first.
   const std::set<std::pair<std::int64_t, std::string>>& pending_deadlines() const { return pending_deadlines_; }
+
+  // Records the balance of every (location, SKU) the fold changes into `keys` (for the live stock
+  // table); null stops it. Names come back through balance_names().
+  void set_change_log(std::vector<std::uint64_t>* keys) { change_log_ = keys; }
+  std::pair<std::string_view, std::string_view> balance_names(std::uint64_t key) const {
+    return {location_names_[key >> 32], sku_names_[key & 0xffffffffu]};
+  }
 
   // ---- log position
   std::uint64_t last_seq() const { return last_seq_; }
@@ -213,6 +225,7 @@ class LedgerState {
   boost::unordered_flat_map<std::uint64_t, Balance> balances_;
   boost::unordered_flat_map<std::uint64_t, std::int64_t> inbound_;  // (destination, sku) -> qty in transit
 
+  std::vector<std::uint64_t>* change_log_ = nullptr;
   StringMap<std::uint64_t> stream_versions_;
   std::uint64_t last_seq_ = 0;
   Hash32 chain_head_{};

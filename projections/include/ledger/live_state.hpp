@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "ledger/engine.hpp"
+#include "ledger/stock_table.hpp"
 
 namespace ledger {
 
@@ -27,6 +28,8 @@ class LiveState {
     return fn(state_, state_.last_seq());
   }
   std::uint64_t applied_seq() const;
+  // Warehouse stock for the sourcing matcher, read without locks (ledger/stock_table.hpp).
+  const StockTable& stock_table() const { return stock_table_; }
   // Events committed but not yet folded here.
   std::uint64_t lag() const;
 
@@ -44,6 +47,8 @@ class LiveState {
   Engine& engine_;
   mutable std::shared_mutex mu_;
   LedgerState state_;  // guarded by mu_
+  StockTable stock_table_;                 // written by the follower under mu_, read by anyone
+  std::vector<std::uint64_t> changed_;     // balances the last chunk changed; guarded by mu_
 
   std::mutex follow_mu_;
   std::condition_variable follow_cv_;
