@@ -34,7 +34,11 @@ TEST_CASE("health, metrics and the OpenAPI document need no token; the document 
                         "/v1/stock/receipts", "/v1/stock/transfers", "/v1/stock/transfers/{id}/receive",
                         "/v1/stock/adjustments", "/v1/stock/reservations", "/v1/stock/reservations/{id}/post",
                         "/v1/stock/reservations/{id}/void", "/v1/stock", "/v1/stock/{location}/{sku}", "/v1/tokens",
-                        "/v1/tokens/{prefix}", "/v1/events", "/healthz", "/metrics"}) {
+                        "/v1/tokens/{prefix}", "/v1/events", "/healthz", "/metrics", "/v1/members/{id}", "/v1/orders",
+                        "/v1/orders/{id}", "/v1/orders/{id}/approve", "/v1/orders/{id}/reject", "/v1/orders/{id}/allocate",
+                        "/v1/orders/{id}/ship", "/v1/orders/{id}/deliver", "/v1/orders/{id}/complete",
+                        "/v1/orders/{id}/cancel", "/v1/orders/{id}/return", "/v1/sourcing/quote", "/v1/sourcing/weights",
+                        "/v1/approval-policy", "/v1/presale-batches"}) {
     CHECK_MESSAGE(paths.contains(p), p);
   }
 }
