@@ -31,6 +31,21 @@ void check(const Decoded& d) {
   if (const auto* c = std::get_if<AdjustStock>(&body)) {
     if (c->qty_delta < -limits::qty_max || c->qty_delta > limits::qty_max) std::abort();
   }
+  if (const auto* c = std::get_if<PlaceOrder>(&body)) {
+    if (c->lines.size() > limits::lines_max || c->coupons.size() > 16) std::abort();
+    for (const auto& l : c->lines) {
+      if (l.qty < 1 || l.qty > limits::qty_max || l.unit_price_cents < 0 || l.unit_price_cents > limits::money_cents_max) {
+        std::abort();
+      }
+    }
+  }
+  if (const auto* c = std::get_if<ShipOrder>(&body)) check_lines(c->lines);
+  if (const auto* c = std::get_if<ReturnOrder>(&body)) check_lines(c->lines);
+  if (const auto* c = std::get_if<SetSourcingWeights>(&body)) {
+    for (const auto& [name, w] : c->weights) {
+      if (w < 0 || w > 1000) std::abort();
+    }
+  }
   if (const auto* c = std::get_if<DefineWarehouse>(&body)) {
     if (c->lat_e6 < -90'000'000 || c->lat_e6 > 90'000'000) std::abort();
   }
@@ -45,6 +60,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(decode_stock_action("transfers", "receive", "T1", body));
   check(decode_stock_action("reservations", "post", "R1", body));
   check(decode_stock_action("reservations", "void", "R1", body));
+  check(decode_master_data("members", "M1", body));
+  check(decode_order(body));
+  for (const char* action : {"approve", "reject", "allocate", "ship", "deliver", "complete", "cancel", "return"}) {
+    check(decode_order_action(action, "O1", body));
+  }
+  for (const char* what : {"approval-policy", "weights", "presale-batches"}) check(decode_config(what, body));
+  auto quote = decode_quote(body);
+  if (const auto* q = std::get_if<QuoteRequest>(&quote)) {
+    if (q->plans < 1 || q->plans > 10 || q->lines.size() > limits::lines_max) std::abort();
+  } else if (std::get<ApiError>(quote).status != 400) {
+    std::abort();
+  }
   auto token = decode_token_request(body);
   if (const auto* e = std::get_if<ApiError>(&token); e != nullptr && e->code.empty()) std::abort();
   return 0;
