@@ -27,6 +27,7 @@ TEST_CASE("health, metrics and the OpenAPI document need no token; the document 
   CHECK(metrics.body.find("ledger_subscriber_lag_events 0") != std::string::npos);
   CHECK(metrics.body.find("ledger_http_request_duration_seconds_bucket") != std::string::npos);
   CHECK(metrics.body.find("ledger_log_bytes") != std::string::npos);
+  CHECK(metrics.body.find("ledger_writer_stale_plans_total 0") != std::string::npos);
   Reply doc = h.get("/v1/openapi.json", "");
   REQUIRE(doc.status == 200);
   auto paths = doc.json().at("openapi").as_string() == "3.0.3" ? doc.json().at("paths").as_object() : boost::json::object{};

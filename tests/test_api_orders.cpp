@@ -278,3 +278,31 @@ TEST_CASE("presale: orders against an announced batch are allocated first come, 
   CHECK(status_of(h.get("/v1/orders/P4", h.admin)) == "approved");
   CHECK(h.get("/v1/stock/warehouse:W2/B", h.admin).json().at("available").as_int64() == 20);
 }
+
+TEST_CASE("a stale plan proposed from the stock table is matched again by the writer, which never oversells") {
+  ApiHarness h;
+  h.network();
+  PlaceOrder c;
+  c.id = "O-STALE";
+  c.buyer = "dealer:D1";
+  c.seller = "hq";
+  c.channel = "dealer_storefront";
+  c.ship_to_region = "R1";
+  c.ship_to_lat_e6 = 30'600'000;
+  c.ship_to_lon_e6 = 104'100'000;
+  c.lines = {{"A", 12, 70000}};
+  c.promised_by_us = in_days(3);
+  c.proposed = {{"warehouse:W2", "A", 12, {}}};  // W2 holds no A: what a stale read could propose
+  auto r = h.engine->execute(Command{"", Actor{"test", "hq_admin", ""}, c});
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+  CHECK(h.engine->stats().stale_plans == 1);
+  Reply got = h.get(fmt::format("/v1/orders/O-STALE?min_seq={}", r->last_seq), h.admin);
+  REQUIRE(got.status == 200);
+  CHECK(got.json().at("allocation").at(0).at("location").as_string() == "warehouse:W1");
+  // A proposal that still fits is kept as it is.
+  c.id = "O-FRESH";
+  c.proposed = {{"warehouse:W1", "A", 12, {}}};
+  REQUIRE(h.engine->execute(Command{"", Actor{"test", "hq_admin", ""}, c}).ok());
+  CHECK(h.engine->stats().stale_plans == 1);
+  CHECK(h.get("/metrics", "").body.find("ledger_writer_stale_plans_total 1") != std::string::npos);
+}

@@ -139,10 +139,12 @@ void Service::dispatch(Call& call) {
         "# TYPE ledger_writer_failed_batches_total counter\nledger_writer_failed_batches_total {}\n"
         "# TYPE ledger_writer_last_batch_commands gauge\nledger_writer_last_batch_commands {}\n"
         "# TYPE ledger_writer_queue_depth gauge\nledger_writer_queue_depth {}\n"
+        "# TYPE ledger_writer_stale_plans_total counter\nledger_writer_stale_plans_total {}\n"
         "# TYPE ledger_log_bytes gauge\nledger_log_bytes {}\n"
         "# TYPE ledger_log_last_seq gauge\nledger_log_last_seq {}\n"
         "# TYPE ledger_projection_lag_events gauge\nledger_projection_lag_events{{projection=\"live_state\"}} {}\n",
-        w.batches, w.commands, w.events, w.rejected, w.failed_batches, w.last_batch_commands, w.queue_depth, w.log_bytes,
+        w.batches, w.commands, w.events, w.rejected, w.failed_batches, w.last_batch_commands, w.queue_depth, w.stale_plans,
+        w.log_bytes,
         engine_.last_seq(), live_.lag());
     Response res{http::status::ok, call.req.version()};
     res.set(http::field::content_type, "text/plain; version=0.0.4");
