@@ -70,6 +70,19 @@ Status check_command_index(const LogStore& store, std::uint64_t last_seq, std::u
 
 }  // namespace
 
+Status scan_log(const std::filesystem::path& dir, std::uint64_t from_seq, std::uint64_t limit,
+                const std::function<bool(const fb::Event&, const Hash32&)>& visit) {
+  auto store = open_read_only(dir);
+  if (!store) return store.take_error();
+  return read_log_range(**store, std::max<std::uint64_t>(from_seq, 1), limit, visit);
+}
+
+Result<std::uint64_t> log_last_seq(const std::filesystem::path& dir) {
+  auto store = open_read_only(dir);
+  if (!store) return store.take_error();
+  return count_events(**store);
+}
+
 Result<LedgerState> fold_log(const std::filesystem::path& dir, const ProgressFn& progress) {
   auto store = open_read_only(dir);
   if (!store) return store.take_error();

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+
+#include "events_generated.h"
 
 #include "ledger/hash.hpp"
 #include "ledger/ledger_state.hpp"
@@ -26,6 +29,13 @@ struct VerifyReport {
 // state), then the invariants, and that the idempotency index and the events agree.
 // The first violation is returned as `corruption` with details["seq"] where it has one.
 Result<VerifyReport> verify_log(const std::filesystem::path& dir, const ProgressFn& progress = {});
+
+// Visits the events of the log in `dir` from `from_seq` on (at most `limit`), each record checked,
+// until `visit` returns false (read-only; one LMDB read transaction).
+Status scan_log(const std::filesystem::path& dir, std::uint64_t from_seq, std::uint64_t limit,
+                const std::function<bool(const fb::Event& event, const Hash32& chain_hash)>& visit);
+// The sequence number of the last event, 0 for an empty log.
+Result<std::uint64_t> log_last_seq(const std::filesystem::path& dir);
 
 // The decision state re-derived from the log alone (read-only).
 Result<LedgerState> fold_log(const std::filesystem::path& dir, const ProgressFn& progress = {});
