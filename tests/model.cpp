@@ -1,5 +1,7 @@
 #include "model.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "ledger/limits.hpp"
@@ -166,6 +168,119 @@ std::string Model::render_balances() const {
   std::string out;
   for (const auto& r : rows) out += r + "\n";
   return out;
+}
+
+namespace {
+
+std::int64_t first_price(const ledger::OrderRecord& o, const std::string& sku) {
+  for (const auto& l : o.lines) {
+    if (l.sku == sku) return l.unit_price_cents;
+  }
+  return 0;
+}
+
+// One order on its own; empty when it holds.
+std::string order_violation(const ledger::LedgerState& s, const std::string& id, const ledger::OrderRecord& o) {
+  using namespace ledger;
+  std::map<std::string, std::int64_t> pending;  // what the order's pending reservations hold, by SKU
+  std::string transit = order_transit_location(id);
+  for (const auto& rid : o.reservations) {
+    const ReservationRecord* r = s.reservation(rid);
+    if (r == nullptr) return fmt::format("order {} names reservation {}, which does not exist", id, rid);
+    if (r->to != transit) return fmt::format("reservation {} of order {} goes to {}", rid, id, r->to);
+    if (r->status != ReservationStatus::pending) continue;
+    for (const auto& l : r->lines) pending[l.sku] += l.qty;
+  }
+  std::map<std::string, std::int64_t> allocated;
+  for (const auto& a : o.allocation) allocated[a.sku] += a.qty;
+  for (const auto& [sku, qty] : o.held) {
+    if (o.units.count(sku) == 0) return fmt::format("order {} holds {} of {}, which it did not order", id, qty, sku);
+  }
+  for (const auto& [sku, u] : o.units) {
+    auto h = o.held.find(sku);
+    std::int64_t held = h == o.held.end() ? 0 : h->second;
+    std::string where = fmt::format("order {} ({}) {}: ordered {} held {} shipped {} delivered {} returned {}", id,
+                                    order_status_name(o.status()), sku, u.ordered, held, u.shipped, u.delivered,
+                                    u.returned);
+    if (held < 0 || u.returned < 0 || u.returned > u.delivered || u.delivered > u.shipped) return where;
+    if (held + u.shipped > u.ordered) return where + ": holds and ships more than ordered";
+    if (held != pending[sku]) return where + fmt::format(": its pending reservations hold {}", pending[sku]);
+    if (allocated[sku] < held + u.shipped) return where + fmt::format(": only {} were ever allocated", allocated[sku]);
+    Balance road = s.balance(transit, sku);
+    if (road.on_hand != u.shipped - u.delivered || road.reserved != 0) {
+      return where + fmt::format(": {} has on_hand {} reserved {}", transit, road.on_hand, road.reserved);
+    }
+    if ((o.cancelled || o.rejected) && (held != 0 || u.shipped != 0)) return where + ": ended but holds or shipped";
+  }
+  if (o.ended() && (o.approval_due_us != 0 || o.shipment_due_us != 0 || o.delivery_due_us != 0)) {
+    return fmt::format("order {} has ended ({}) but still has a milestone", id, order_status_name(o.status()));
+  }
+  for (auto [due, name] : {std::pair{o.approval_due_us, "approval"}, std::pair{o.shipment_due_us, "shipment"},
+                           std::pair{o.delivery_due_us, "delivery"}}) {
+    if (due != 0 && s.milestones().count({due, id, name}) == 0) {
+      return fmt::format("order {} is due for {} at {}, but no milestone waits for it", id, name, due);
+    }
+  }
+  if (o.completed && o.status() != OrderStatus::completed) return fmt::format("order {} completed but not delivered", id);
+  return {};
+}
+
+}  // namespace
+
+std::string order_invariant_violation(const ledger::LedgerState& s) {
+  using namespace ledger;
+  std::string violation;
+  std::map<std::string, std::int64_t> sold_by_batch, credit_by_dealer;
+  std::set<std::string> skus;
+  s.for_each_order([&](const std::string& id, const OrderRecord& o) {
+    if (!violation.empty()) return;
+    violation = order_violation(s, id, o);
+    for (const auto& [sku, u] : o.units) skus.insert(sku);
+    bool counts = !o.cancelled && !o.rejected;
+    if (!counts) return;
+    for (const auto& [sku, batch] : o.presale_batch) sold_by_batch[batch] += o.units.at(sku).ordered;
+    if (o.buyer.rfind("dealer:", 0) == 0) {
+      std::int64_t& used = credit_by_dealer[o.buyer.substr(7)];
+      used += o.total_cents - o.discount_cents;
+      for (const auto& [sku, u] : o.units) used -= u.returned * first_price(o, sku);
+    }
+  });
+  if (!violation.empty()) return violation;
+  for (const auto& sku : skus) {
+    const auto* batches = s.presale_batches_of(sku);
+    if (batches == nullptr) continue;
+    for (const auto& id : *batches) {
+      const PresaleBatchRecord* b = s.presale_batch(id);
+      if (b->sold_qty != sold_by_batch[id] || b->sold_qty > b->quota_qty) {
+        return fmt::format("presale batch {}: sold {} of quota {}, but its live orders ordered {}", id, b->sold_qty,
+                           b->quota_qty, sold_by_batch[id]);
+      }
+    }
+  }
+  for (const auto& [dealer, used] : credit_by_dealer) {
+    if (s.dealer_account(dealer).credit_used_cents != used) {
+      return fmt::format("dealer {} uses {} of credit, but its open orders are worth {}", dealer,
+                         s.dealer_account(dealer).credit_used_cents, used);
+    }
+  }
+  for (const auto& [seq, id] : s.backorders()) {
+    const OrderRecord* o = s.order(id);
+    if (o == nullptr || o->ended() || o->placed_seq != seq || o->seller != "hq" || !o->allow_backorder) {
+      return fmt::format("backorder {} {} is not a live backorder of hq", seq, id);
+    }
+    bool waits = std::any_of(o->units.begin(), o->units.end(), [&](const auto& u) { return o->unallocated(u.first) > 0; });
+    if (!waits) return fmt::format("backorder {} is fully allocated but still waits", id);
+  }
+  for (const auto& [due, id, milestone] : s.milestones()) {
+    const OrderRecord* o = s.order(id);
+    std::int64_t expected = o == nullptr             ? -1
+                            : milestone == "approval" ? o->approval_due_us
+                            : milestone == "shipment" ? o->shipment_due_us
+                            : milestone == "delivery" ? o->delivery_due_us
+                                                      : -1;
+    if (expected != due || o->ended()) return fmt::format("milestone {} of order {} due {} is stale", milestone, id, due);
+  }
+  return {};
 }
 
 }  // namespace test

@@ -56,4 +56,14 @@ class Model {
   std::set<std::pair<std::string, std::string>> touched_;
 };
 
+// The order invariants, checked on the engine's own state (orders have no reference model: the
+// matcher is not written twice). Per order and SKU: 0 <= returned <= delivered <= shipped and
+// held + shipped <= ordered; what the order holds is exactly what its pending reservations hold;
+// transit:order.ID carries exactly shipped - delivered; an ended order holds nothing, has no
+// milestones and (cancelled or rejected) shipped nothing. Across orders: presale quota sold and
+// dealer credit used are the sums over the orders that still count; every backorder and every
+// milestone names a live order that still waits for it. Empty when all hold, else the first
+// violation as a sentence.
+std::string order_invariant_violation(const ledger::LedgerState& state);
+
 }  // namespace test

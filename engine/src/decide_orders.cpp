@@ -709,6 +709,27 @@ Status cancel_order(const LedgerState& state, const CancelOrder& c, EventSink& s
   return Ok{};
 }
 
+// Units of `sku` the order shipped from each source location, in the order the sources were first
+// allocated. A posted reservation shipped its lines less what the shipment held again under a new
+// reservation (one that no OrderAllocated made): sum posted lines, subtract those re-holds.
+std::vector<std::pair<std::string, std::int64_t>> shipped_by_source(const LedgerState& state, const OrderRecord& o,
+                                                                    std::string_view sku) {
+  std::set<std::string_view> allocated;
+  for (const auto& a : o.allocation) allocated.insert(a.reservation);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& id : o.reservations) {
+    const ReservationRecord* r = state.reservation(id);
+    assert(r != nullptr);
+    std::int64_t qty = 0;
+    for (const auto& l : r->lines) qty += l.sku == sku ? l.qty : 0;
+    std::int64_t shipped = (r->status == ReservationStatus::posted ? qty : 0) - (allocated.count(id) == 0 ? qty : 0);
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& s) { return s.first == r->from; });
+    if (it == out.end()) it = out.insert(out.end(), {r->from, 0});
+    it->second += shipped;
+  }
+  return out;
+}
+
 Status return_order(const LedgerState& state, const ReturnOrder& c, EventSink& sink) {
   auto o = find_order(state, c.id);
   if (!o) return o.take_error();
@@ -717,7 +738,8 @@ Status return_order(const LedgerState& state, const ReturnOrder& c, EventSink& s
   auto by_sku = check_lines(state, c.lines);
   if (!by_sku) return by_sku.take_error();
   std::string from = (*o)->buyer_location();
-  // Units go back to where they were shipped from: the first source of each SKU.
+  // Units go back to where they were shipped from: each source takes back what it shipped, the
+  // first source first (earlier returns went the same way, so they used up the first sources).
   std::map<std::string, std::vector<StockLineInput>> by_destination;
   for (const auto& [sku, qty] : *by_sku) {
     auto u = (*o)->units.find(sku);
@@ -729,10 +751,15 @@ Status return_order(const LedgerState& state, const ReturnOrder& c, EventSink& s
           .with("sku", std::string(sku))
           .with("returnable", returnable);
     }
-    auto source = std::find_if((*o)->allocation.begin(), (*o)->allocation.end(),
-                               [&](const AllocationInput& a) { return a.sku == sku; });
-    assert(source != (*o)->allocation.end());
-    by_destination[source->location].push_back({std::string(sku), qty, {}});
+    std::int64_t skip = u->second.returned, left = qty;
+    for (const auto& [source, shipped] : shipped_by_source(state, **o, sku)) {
+      std::int64_t taken_back = std::min(skip, shipped);
+      skip -= taken_back;
+      std::int64_t n = std::min(left, shipped - taken_back);
+      if (n > 0) by_destination[source].push_back({std::string(sku), n, {}});
+      left -= n;
+    }
+    assert(left == 0 && "the sources shipped every unit delivered");
   }
   if (from != "customer") {
     if (auto st = check_available(state, from, *by_sku); !st) return st;

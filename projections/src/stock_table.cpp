@@ -26,10 +26,26 @@ StockTable::~StockTable() = default;
 void StockTable::rebuild(const LedgerState& state) {
   const Directory* old = current_.load(std::memory_order_relaxed);
   auto next = std::make_unique<Directory>();
+  const auto& weights = state.sourcing_weights_by_region();
+  auto default_it = weights.find(std::string_view{});
+  next->default_weights = default_it == weights.end() ? default_weights() : default_it->second;
+  auto region_index = [&](const std::string& region) {
+    auto it = next->regions.find(region);
+    if (it == next->regions.end()) {
+      auto own = weights.find(region);
+      RegionInfo info{static_cast<std::uint32_t>(next->regions.size()),
+                      own == weights.end() ? next->default_weights : own->second};
+      it = next->regions.emplace(region, info).first;
+    }
+    return it->second.index;
+  };
+  for (const auto& [region, w] : weights) {
+    if (!region.empty()) region_index(region);
+  }
   for (const auto& id : state.warehouse_ids()) {
     const WarehouseRecord* w = state.warehouse(id);
     next->warehouse_index.emplace(id, static_cast<std::uint32_t>(next->warehouses.size()));
-    next->warehouses.push_back({id, w->region, w->lat_e6, w->lon_e6, w->daily_capacity_cases});
+    next->warehouses.push_back({id, w->region, region_index(w->region), w->lat_e6, w->lon_e6, w->daily_capacity_cases});
   }
   // SKUs keep their index across directories (only ever appended), so cells carry over by index.
   next->sku_index = old->sku_index;
@@ -44,7 +60,6 @@ void StockTable::rebuild(const LedgerState& state) {
       next->case_units[it->second] = sku.case_units;
     }
   });
-  next->weights = state.sourcing_weights_by_region();
   std::size_t w_need = next->warehouses.size(), s_need = next->case_units.size();
   // Warehouse indexes shift when one is added in the middle: always lay cells out anew by id.
   auto cells = std::make_shared<Cells>();
@@ -103,6 +118,11 @@ int StockTable::gather(std::span<const WantedLine> wanted, std::string_view regi
   view.since_us.resize(nw * n);
   view.warehouses.resize(nw);
   std::int64_t today = china_day_of(now_us);
+  // The ship-to region, once: its weights, and which warehouses are in it.
+  auto region_it = d->regions.find(region);
+  bool region_known = region_it != d->regions.end();
+  std::uint32_t region_index = region_known ? region_it->second.index : 0;
+  view.weights = region_known ? region_it->second.weights : d->default_weights;
   for (std::size_t w = 0; w < nw; ++w) {
     for (std::size_t i = 0; i < n; ++i) {
       const Cell& cell = d->cells->at(w, sku_at[i]);
@@ -114,7 +134,7 @@ int StockTable::gather(std::span<const WantedLine> wanted, std::string_view regi
     std::int64_t cases = load.day.load(std::memory_order_relaxed) == today ? load.cases.load(std::memory_order_relaxed) : 0;
     const WarehouseInfo& info = d->warehouses[w];
     view.warehouses[w] = MatchWarehouse{info.id,
-                                        info.region == region,
+                                        region_known && info.region_index == region_index,
                                         info.lat_e6,
                                         info.lon_e6,
                                         info.daily_capacity_cases,
@@ -122,9 +142,6 @@ int StockTable::gather(std::span<const WantedLine> wanted, std::string_view regi
                                         std::span<const std::int64_t>(view.available.data() + w * n, n),
                                         std::span<const std::int64_t>(view.since_us.data() + w * n, n)};
   }
-  auto it = d->weights.find(region);
-  if (it == d->weights.end()) it = d->weights.find(std::string_view{});
-  view.weights = it == d->weights.end() ? default_weights() : it->second;
   return -1;
 }
 

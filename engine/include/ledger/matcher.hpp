@@ -1,6 +1,7 @@
 // The sourcing matcher: decides which warehouses an order ships from. A pure function over plain
-// arrays (no state, no locks, no allocation on the single-warehouse path), so the writer can run it
-// on the authoritative state and the API on the lock-free stock table, and a brute force can check it.
+// arrays (no shared state, no locks; a Matcher only keeps buffers, so match_into allocates nothing
+// once warm), so the writer can run it on the authoritative state and the API on the lock-free stock
+// table, and a brute force can check it. One Matcher per thread.
 //
 // What it chooses (DESIGN.md, Sourcing): the plan that uses the fewest warehouses that can cover the
 // order (one when one can: it splits only when it must), and among those the one with the best
@@ -14,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ledger {
@@ -106,28 +108,80 @@ class Matcher {
   // plan of at most splits_max warehouses covers the order).
   std::vector<Plan> match(const MatchRequest& request, std::span<const MatchWarehouse> warehouses,
                           const MatchOptions& options = {});
+  // The same into `out`, reusing its plans' buffers: no allocation once warm (the hot path).
+  void match_into(const MatchRequest& request, std::span<const MatchWarehouse> warehouses,
+                  const MatchOptions& options, std::vector<Plan>& out);
   // Every subset of at most splits_max warehouses, scored the same way: the reference for tests
   // and the baseline of the benchmark.
   std::vector<Plan> brute_force(const MatchRequest& request, std::span<const MatchWarehouse> warehouses,
                                 const MatchOptions& options = {});
 
  private:
-  struct Scratch;
+  struct Unit {  // a point on the unit sphere, cached per warehouse by its coordinates
+    std::int32_t lat_e6 = 0, lon_e6 = 0;
+    bool valid = false;
+    double x = 0, y = 0, z = 0;
+  };
+  struct Single {  // a one-warehouse plan, as the pruned split search ranks candidates
+    std::int64_t covered = 0;
+    double score = 0;
+    std::uint16_t warehouse = 0;
+  };
+  struct Member {  // one warehouse of the plan being evaluated
+    std::int64_t qty = 0, cases = 0;
+  };
+  struct Tally;
   void prepare(const MatchRequest& request, std::span<const MatchWarehouse> warehouses);
+  void add_pick(Tally& t, const MatchRequest& request, const MatchWarehouse& wh, std::size_t line, std::int64_t qty,
+                std::int64_t& cases) const;
+  void add_warehouse(Tally& t, const MatchWarehouse& wh, std::int64_t qty, std::int64_t cases, double distance,
+                     std::int64_t rounded_km) const;
+  double scores(const Tally& t, std::array<double, dimension_count>& s) const;
+  double score_single(const MatchRequest& request, const MatchWarehouse& wh, std::uint16_t w, double distance,
+                      std::int64_t rounded_km, Plan* out);
+  double best_possible_single(double nearest) const;
+  double distance_to(std::span<const MatchWarehouse> warehouses, std::uint16_t w);
+  const Unit& unit_of(std::span<const MatchWarehouse> warehouses, std::uint16_t w);
+  // Fills `out` with the plan that takes the order from exactly the warehouses of `subset`
+  // (ascending). False when a warehouse of the subset would ship nothing (a smaller subset is the
+  // same plan), or when `feasible_only` and the plan does not cover the order.
   bool evaluate(const MatchRequest& request, std::span<const MatchWarehouse> warehouses,
-                std::span<const std::uint16_t> subset, Plan& out);
+                std::span<const std::uint16_t> subset, bool feasible_only, Plan& out);
+  // Keeps `plan` among the best `max` (ranked_[0, ranked_count_)), taking its buffers.
+  void keep(Plan& plan, std::size_t max);
+  std::size_t feasible_ranked() const;
+  template <typename F>
+  void for_each_subset(std::span<const std::uint16_t> pool, std::size_t k, F&& fn);
 
-  // Per-warehouse figures computed once per match (reused buffers: no allocation once warm).
-  std::vector<double> distance_km_;
-  std::vector<double> transit_hours_;
-  std::vector<bool> makes_cutoff_;
-  std::vector<std::uint16_t> order_;  // fill order inside a plan: nearest first
+  // Per request (prepare).
+  double urgency_ = 0, local_hour_now_ = 0, promised_in_hours_ = 0, score_per_weight_ = 0;
+  std::array<double, dimension_count> weight_{};
+  std::int64_t ordered_qty_ = 0, full_cases_ = 0;
+  std::vector<std::int64_t> line_cases_;  // cases of each line's whole quantity
+  bool quantities_positive_ = true;  // every line orders at least one unit
+  Unit ship_to_;
+  // Per warehouse, computed once per match (reused buffers: no allocation once warm).
+  std::vector<std::int64_t> single_covered_;  // units the warehouse covers alone; > 0: a candidate
+  std::vector<std::uint8_t> has_distance_;
+  std::vector<double> distance_km_;  // to the ship-to point, once has_distance_
+  std::vector<std::int64_t> distance_rounded_km_;
+  std::vector<Unit> units_;
+  // Per plan.
+  std::vector<std::uint16_t> fill_order_;  // the subset, nearest first
   std::vector<std::int64_t> remaining_;
-  std::vector<std::uint16_t> subset_;
+  std::vector<Member> members_;
+  // Per match.
+  std::vector<std::uint16_t> candidates_, deferred_, pool_, subset_;
+  std::vector<std::size_t> subset_index_;
+  std::vector<Single> singles_;
+  std::vector<std::pair<double, std::uint16_t>> covering_;  // (least distance, warehouse)
+  std::vector<Plan> ranked_;  // the best plans so far; slots past ranked_count_ keep their buffers
+  std::size_t ranked_count_ = 0;
   Plan scratch_plan_;
 };
 
-// Great-circle distance (haversine), km.
+// Great-circle distance, km: from the chord between the two points on a sphere of the Earth's mean
+// radius (6,371 km).
 double distance_km(std::int32_t lat1_e6, std::int32_t lon1_e6, std::int32_t lat2_e6, std::int32_t lon2_e6);
 
 }  // namespace ledger

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <atomic>
-#include <map>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -71,21 +70,27 @@ class StockTable {
   };
   struct Cells {
     std::size_t warehouses_max = 0, skus_max = 0;
-    std::unique_ptr<Cell[]> cells;  // warehouse-major
+    std::unique_ptr<Cell[]> cells;  // SKU-major: a gather reads each wanted SKU's row of warehouses in turn
     std::unique_ptr<Load[]> loads;
-    Cell& at(std::size_t w, std::size_t s) const { return cells[w * skus_max + s]; }
+    Cell& at(std::size_t w, std::size_t s) const { return cells[s * warehouses_max + w]; }
   };
   struct WarehouseInfo {
     std::string id, region;
+    std::uint32_t region_index = 0;  // into Directory::regions
     std::int32_t lat_e6 = 0, lon_e6 = 0;
     std::int64_t daily_capacity_cases = 0;
+  };
+  struct RegionInfo {  // a region some warehouse is in or that has its own weights
+    std::uint32_t index = 0;
+    Weights weights{};  // its own, else the default set for every region, else the matcher's
   };
   struct Directory {
     std::vector<WarehouseInfo> warehouses;  // by id, ascending: the matcher's candidate order
     StringMap<std::uint32_t> warehouse_index;
     StringMap<std::uint32_t> sku_index;
     std::vector<std::int32_t> case_units;  // by SKU index
-    std::map<std::string, Weights, std::less<>> weights;  // by region; "" the default
+    StringMap<RegionInfo> regions;  // resolved once here: gather looks the ship-to region up once
+    Weights default_weights{};      // for a region without its own
     std::shared_ptr<Cells> cells;
   };
 
