@@ -51,12 +51,16 @@ constexpr City harbin{45'750'000, 126'630'000};     // ~2,600 km
 // A hand-built matching problem that owns its data (MatchWarehouse and MatchRequest hold spans).
 struct Scenario {
   struct Wh {
+    Wh(std::string id_, City at_, std::vector<std::int64_t> available_, std::vector<std::int64_t> since_us_ = {},
+       bool in_region_ = false, std::int64_t capacity_ = 10'000, std::int64_t load_ = 0)
+        : id(std::move(id_)), at(at_), available(std::move(available_)), since_us(std::move(since_us_)),
+          in_region(in_region_), capacity(capacity_), load(load_) {}
     std::string id;
     City at;
     std::vector<std::int64_t> available;
     std::vector<std::int64_t> since_us;  // empty: stock arrived just now
-    bool in_region = false;
-    std::int64_t capacity = 10'000, load = 0;
+    bool in_region;
+    std::int64_t capacity, load;  // daily capacity and today's load, cases
   };
   std::vector<MatchLine> lines;
   std::vector<Wh> whs;
@@ -743,6 +747,33 @@ TEST_CASE("the stock table can be gathered and matched while a writer keeps movi
   }
   MESSAGE(fmt::format("{} gathers, {} plans while the writer ran", gathers, plans_found));
   CHECK(plans_found > 0);
+}
+
+TEST_CASE("a busier warehouse is never faster: picks ready at night wait for the 08:00 trucks") {
+  // Two warehouses at the same place; the second is loaded. At every hour of the day its plan must
+  // not arrive sooner, and a pick ready after midnight does not leave before 08:00.
+  std::vector<MatchLine> lines = {{"A", 60, 6, 0}};
+  std::vector<std::int64_t> available = {1000}, since = {0};
+  for (int hour = 0; hour < 24; ++hour) {
+    std::int64_t now_us = 1'790'000'000'000'000 + hour * 3'600'000'000LL;
+    auto plan_for = [&](std::int64_t load_cases) {
+      MatchWarehouse wh{"W", true, 30'000'000, 104'000'000, 100, load_cases, available, since};
+      MatchRequest request;
+      request.lines = lines;
+      request.ship_to_lat_e6 = 30'000'000;
+      request.ship_to_lon_e6 = 104'000'000;
+      request.now_us = now_us;
+      request.promised_by_us = now_us + 72LL * 3'600'000'000;
+      Matcher m;
+      auto plans = m.match(request, std::span<const MatchWarehouse>(&wh, 1));
+      REQUIRE(plans.size() == 1);
+      return plans[0];
+    };
+    Plan idle = plan_for(0), busy = plan_for(90);
+    CHECK_MESSAGE(busy.transit_hours >= idle.transit_hours, "hour offset ", hour);
+    CHECK(busy.dimension_scores[static_cast<std::size_t>(Dimension::cutoff)] <=
+          idle.dimension_scores[static_cast<std::size_t>(Dimension::cutoff)]);
+  }
 }
 
 TEST_SUITE_END();

@@ -179,7 +179,10 @@ void Engine::Impl::expire_due(Txn& txn) {
     }
     return true;
   };
-  for (const auto& [deadline, id] : due) {
+  for (const auto& entry : due) {
+    // Named copies, not structured bindings: lambdas below capture them (clang 14 cannot).
+    const std::int64_t deadline = entry.first;
+    const std::string& id = entry.second;
     if (state.reservation(id) == nullptr || state.reservation(id)->status != ReservationStatus::pending) continue;
     bool ok = stage([&] {
       auto body = fb::CreateReservationExpiredDirect(fbb, id.c_str(), deadline);
@@ -195,7 +198,10 @@ void Engine::Impl::expire_due(Txn& txn) {
     if (std::get<0>(m) > batch_ts_us || late.size() == expiries_per_batch_max) break;
     late.push_back(m);
   }
-  for (const auto& [due_us, order, milestone] : late) {
+  for (const auto& m : late) {
+    const std::int64_t due_us = std::get<0>(m);
+    const std::string& order = std::get<1>(m);
+    const std::string& milestone = std::get<2>(m);
     bool ok = stage([&] {
       auto body = fb::CreateOrderDelayWarnedDirect(fbb, order.c_str(), milestone.c_str(), due_us);
       emit(fmt::format("order:{}", order), fb::Body::OrderDelayWarned, body.Union());

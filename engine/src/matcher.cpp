@@ -21,7 +21,7 @@ constexpr double speed_hours_scale = 72;
 constexpr double stock_age_days_scale = 90;
 constexpr double road_km_per_hour = 60;
 constexpr double china_utc_offset_hours = 8;
-constexpr double departure_hour_local = 8;  // trucks that missed the cut-off leave at 08:00 next day
+constexpr double departure_hour_local = 8;  // the first trucks of a day leave at 08:00
 constexpr double earth_radius_km = 6371.0;
 
 double clamp01(double x) { return x < 0 ? 0 : (x > 1 ? 1 : x); }
@@ -216,14 +216,16 @@ void Matcher::add_warehouse(Tally& t, const MatchWarehouse& wh, std::int64_t qty
                     : 0.5;
   t.max_load = std::max(t.max_load, load);
   double ready_in = 1 + 8 * std::clamp(load, 0.0, 1.0);  // hours from now
-  double local_hour = local_hour_now_ + ready_in;
-  if (local_hour >= 24) local_hour -= 24;
-  double depart_in = ready_in;
-  if (local_hour < carrier_cutoff_hour_local) {
-    ++t.cutoff_made;
-  } else {
-    depart_in += 24 - local_hour + departure_hour_local;
-  }
+  // Trucks leave between 08:00 and the cut-off: a pick ready at night waits for the morning, one
+  // ready after the cut-off for the next morning. It makes today's cut-off when it leaves today.
+  double ready_at = local_hour_now_ + ready_in;  // hours since today's local midnight
+  double day = std::floor(ready_at / 24);
+  double hour = ready_at - 24 * day;
+  double depart_at = hour < departure_hour_local         ? 24 * day + departure_hour_local
+                     : hour < carrier_cutoff_hour_local ? ready_at
+                                                         : 24 * (day + 1) + departure_hour_local;
+  if (depart_at < carrier_cutoff_hour_local) ++t.cutoff_made;
+  double depart_in = depart_at - local_hour_now_;
   double transit = depart_in + distance * (1 / road_km_per_hour);
   t.max_transit = std::max(t.max_transit, transit);
   t.max_distance = std::max(t.max_distance, distance);
