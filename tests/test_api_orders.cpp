@@ -245,6 +245,11 @@ TEST_CASE("a member reserves at a store and picks up; quotes rank warehouses and
   REQUIRE(h.put("/v1/sourcing/weights", R"({"weights":[{"dimension":"nonsense","weight_permille":1}]})", h.admin).status == 400);
   CHECK(h.post("/v1/sourcing/quote", R"({"ship_to":{"region":"R1","lat":1,"lon":1},"lines":[{"sku":"NOPE","qty":1}],"promised_by_us":1})", h.admin).status == 404);
   CHECK(h.post("/v1/sourcing/quote", quote, store).status == 403);
+  std::string bad_channel = quote;
+  bad_channel.replace(bad_channel.find(R"("plans")"), 0, R"("channel":"telepathy",)");
+  Reply refused = h.post("/v1/sourcing/quote", bad_channel, h.admin);
+  CHECK(refused.status == 400);
+  CHECK(refused.body.find("channel") != std::string::npos);
   CHECK(h.engine->stats().stale_plans == 0);
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "json_input.hpp"
@@ -228,6 +229,11 @@ std::variant<QuoteRequest, ApiError> decode_quote(std::string_view body) {
   q.weights = read_weights(in, false);
   q.plans = static_cast<std::size_t>(in.integer("plans", false, 1, 10, 3));
   if (auto e = in.finish()) return *e;
+  // Placement refuses an unknown channel; a quote must not silently score one as "some channel".
+  if (!q.channel.empty() && !is_channel(q.channel)) {
+    return bad_request("invalid_argument", "channel must be regional_storefront, dealer_storefront, store or o2o",
+                       "channel");
+  }
   for (const auto& [name, weight] : q.weights) {
     Dimension d;
     if (!dimension_from_name(name, d)) {

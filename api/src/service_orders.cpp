@@ -140,6 +140,17 @@ std::string order_json(const std::string& id, const OrderRecord& o, bool with_ti
   return out + "}";
 }
 
+// The answer to an order command: the order as the live state shows it after the write (which the
+// answer waited for), or just its id and sequence when the bounded wait ran out.
+std::string order_answer(LiveState& live, const std::string& id, const CommandOutcome& o) {
+  auto body = live.read([&](const LedgerState& s, std::uint64_t) -> std::optional<std::string> {
+    const OrderRecord* r = s.order(id);
+    if (r == nullptr) return std::nullopt;
+    return order_json(id, *r, false);
+  });
+  return body ? *body : fmt::format("{{\"id\":{},\"seq\":{}}}", json_str(id), o.last_seq);
+}
+
 // The matcher on the lock-free stock table: the plans a quote shows and an hq order proposes.
 std::vector<Plan> quote_plans(const StockTable& table, const QuoteRequest& q, std::int64_t now_us, StockView& view,
                               std::string& unknown_sku) {
@@ -211,14 +222,7 @@ void Service::order_commands(Call& call) {
       if (!plans.empty()) c.proposed = plan_allocation(plans.front(), view);
     }
     std::string id = c.id;
-    return submit(call, std::move(c), 201, [this, id](const CommandOutcome& o) {
-      auto body = live_.read([&](const LedgerState& s, std::uint64_t) -> std::optional<std::string> {
-        const OrderRecord* r = s.order(id);
-        if (r == nullptr) return std::nullopt;
-        return order_json(id, *r, false);
-      });
-      return body ? *body : fmt::format("{{\"id\":{},\"seq\":{}}}", json_str(id), o.last_seq);
-    });
+    return submit(call, std::move(c), 201, [this, id](const CommandOutcome& o) { return order_answer(live_, id, o); });
   }
   if (seg.size() == 4) {
     const std::string& id = seg[2];
@@ -234,14 +238,8 @@ void Service::order_commands(Call& call) {
     Decoded decoded = decode_order_action(action, id, call.req.body());
     if (auto* e = std::get_if<ApiError>(&decoded)) return fail(*e);
     if (access == Access::hidden) return fail(forbidden(fmt::format("you may not {} order '{}'", action, id)));
-    return submit(call, std::get<CommandBody>(std::move(decoded)), 200, [this, id](const CommandOutcome& o) {
-      auto body = live_.read([&](const LedgerState& s, std::uint64_t) -> std::optional<std::string> {
-        const OrderRecord* r = s.order(id);
-        if (r == nullptr) return std::nullopt;
-        return order_json(id, *r, false);
-      });
-      return body ? *body : fmt::format("{{\"id\":{},\"seq\":{}}}", json_str(id), o.last_seq);
-    });
+    return submit(call, std::get<CommandBody>(std::move(decoded)), 200,
+                  [this, id](const CommandOutcome& o) { return order_answer(live_, id, o); });
   }
   return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
 }

@@ -15,7 +15,6 @@ namespace ledger {
 namespace {
 
 constexpr std::string_view approval_steps[] = {"region_manager", "sales_director", "finance"};
-constexpr std::string_view channels[] = {"regional_storefront", "dealer_storefront", "store", "o2o"};
 constexpr std::size_t approval_rules_max = 64;
 // Orders one receipt allocates at most; the rest wait for the next receipt or POST .../allocate.
 constexpr std::size_t allocations_per_receipt_max = 1024;
@@ -402,7 +401,7 @@ Status place_order(const LedgerState& state, const PlaceOrder& c, const DecideCo
   auto buyer = parse_party(state, c.buyer, "buyer", false);
   if (!buyer) return buyer.take_error();
   if (auto st = check_parties(state, *seller, *buyer); !st) return st;
-  if (std::find(std::begin(channels), std::end(channels), c.channel) == std::end(channels)) {
+  if (!is_channel(c.channel)) {
     return order_error(ErrorCode::invalid_argument,
                        fmt::format("channel '{}' is not one of regional_storefront, dealer_storefront, store, o2o",
                                    c.channel.substr(0, 80)),

@@ -13,6 +13,10 @@ constexpr const char* type_names[] = {"spot", "presale", "reservation"};
 constexpr std::string_view order_transit_prefix = "transit:order.";
 }  // namespace
 
+bool is_channel(std::string_view name) {
+  return name == "regional_storefront" || name == "dealer_storefront" || name == "store" || name == "o2o";
+}
+
 const char* order_status_name(OrderStatus status) { return status_names[static_cast<std::size_t>(status)]; }
 
 bool order_status_from_name(std::string_view name, OrderStatus& out) {

@@ -34,6 +34,9 @@ bool order_status_from_name(std::string_view name, OrderStatus& out);
 const char* order_type_name(OrderType type);
 bool order_type_from_name(std::string_view name, OrderType& out);
 
+// Sales channels: regional_storefront, dealer_storefront, store, o2o.
+bool is_channel(std::string_view name);
+
 // Order ids are at most this long, so that `transit:order.ID` is still a location id.
 inline constexpr std::size_t order_id_bytes_max = 48;
 std::string order_transit_location(std::string_view order_id);
