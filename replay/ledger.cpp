@@ -21,6 +21,8 @@
 #include "ledger/event_json.hpp"
 #include "ledger/fold.hpp"
 #include "ledger/hash.hpp"
+#include "ledger/read_model.hpp"
+#include "ledger/snapshot.hpp"
 #include "ledger/verify.hpp"
 
 namespace {
@@ -46,8 +48,14 @@ const char* const usage_text = R"(ledger: audit a ledger data directory from its
       events per kind and per day (UTC), log size, the largest streams.
   ledger trace --data DIR (--order ID | --location LOC --sku SKU | --lot LOT) [--json]
       everything that happened to one order, one balance or one production lot, in order.
-  ledger as-of --data DIR (--seq N | --at-us T) (--stock LOC:SKU [--stock ...] | --order ID) [--json]
-      a balance or an order as it was right after event N (or the last event at or before T).
+  ledger as-of --data DIR (--seq N | --at-us T) [--stock LOC:SKU ...] [--order ID] [--member ID]
+               [--board sales [--group-by region,channel,dealer,store,sku] [--bucket hour|day|month]]
+               [--health DEALER] [--json]
+      balances, an order, a member, the sales board or a dealer's health as they were right after
+      event N (or the last event at or before T).
+  ledger rebuild --data DIR [--json]
+      re-derives every projection from the log up to the stored snapshots' sequence and compares
+      each with the stored one; prints the differences (exit 1 when any), or that they are equal.
 
 Every subcommand takes --help. Exit codes: 0 done, 1 verification failed, 2 bad usage,
 3 the data directory cannot be read.
@@ -118,8 +126,8 @@ class Progress {
     double s = std::chrono::duration<double>(now - start_).count();
     double rate = s > 0 ? static_cast<double>(done_count) / s : 0;
     double eta = rate > 0 && total > done_count ? static_cast<double>(total - done_count) / rate : 0;
-    std::fprintf(stderr, "\r%s %llu/%llu events  %.0f ev/s  ETA %.0fs   ", what_, static_cast<unsigned long long>(done_count),
-                 static_cast<unsigned long long>(total), rate, eta);
+    std::fprintf(stderr, "\r%s %llu/%llu events  %.0f ev/s  ETA %.0fs   ", what_,
+                 static_cast<unsigned long long>(done_count), static_cast<unsigned long long>(total), rate, eta);
     shown_ = true;
   }
   void done() {
@@ -191,7 +199,8 @@ int cmd_verify(const Args& a) {
   } else {
     std::cout << fmt::format("ok: {} events, {} streams, {} idempotent commands\n", report->events, report->streams,
                              report->commands);
-    std::cout << fmt::format("time span: {} .. {} (us since the epoch, UTC)\n", report->first_ts_us, report->last_ts_us);
+    std::cout << fmt::format("time span: {} .. {} (us since the epoch, UTC)\n", report->first_ts_us,
+                             report->last_ts_us);
     std::cout << fmt::format("chain hash of event {}: {}\n", report->last_seq, head);
     std::cout << fmt::format("checked in {:.2f} s ({:.0f} events/s)\n", s, s > 0 ? report->events / s : 0.0);
   }
@@ -202,8 +211,10 @@ int cmd_export(const Args& a) {
   std::string dir = require_data(a);
   std::uint64_t from = a.has("--from-seq") ? parse_number("--from-seq", a.get("--from-seq")) : 1;
   std::uint64_t to = a.has("--to-seq") ? parse_number("--to-seq", a.get("--to-seq")) : UINT64_MAX;
-  std::int64_t from_us = a.has("--from-us") ? static_cast<std::int64_t>(parse_number("--from-us", a.get("--from-us"))) : INT64_MIN;
-  std::int64_t to_us = a.has("--to-us") ? static_cast<std::int64_t>(parse_number("--to-us", a.get("--to-us"))) : INT64_MAX;
+  std::int64_t from_us =
+      a.has("--from-us") ? static_cast<std::int64_t>(parse_number("--from-us", a.get("--from-us"))) : INT64_MIN;
+  std::int64_t to_us =
+      a.has("--to-us") ? static_cast<std::int64_t>(parse_number("--to-us", a.get("--to-us"))) : INT64_MAX;
   std::vector<std::string> kinds;
   for (const auto& list : a.values.count("--kinds") ? a.values.at("--kinds") : std::vector<std::string>{}) {
     std::size_t start = 0;
@@ -235,7 +246,8 @@ int cmd_export(const Args& a) {
   std::uint64_t written = 0;
   auto st = for_each_event(dir, from, to, "export", [&](const fb::Event& e, const Hash32& h) {
     if (e.ts_us() < from_us || e.ts_us() > to_us) return true;
-    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), fb::EnumNameBody(e.body_type())) == kinds.end()) return true;
+    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), fb::EnumNameBody(e.body_type())) == kinds.end())
+      return true;
     if (!stream.empty() && fb_str(e.stream()) != stream) return true;
     line = renderer.render(e, h);
     line += '\n';
@@ -270,10 +282,12 @@ int cmd_stats(const Args& a) {
   });
   if (!st) return report_failure(st.error(), json);
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) bytes += entry.is_regular_file() ? entry.file_size() : 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    bytes += entry.is_regular_file() ? entry.file_size() : 0;
   std::vector<std::pair<std::uint64_t, std::string>> largest;
   for (const auto& [s, v] : by_stream) largest.emplace_back(v, s);
-  std::sort(largest.begin(), largest.end(), [](const auto& x, const auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; });
+  std::sort(largest.begin(), largest.end(),
+            [](const auto& x, const auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; });
   if (largest.size() > top) largest.resize(top);
   auto day_text = [](std::int64_t day) {
     std::time_t t = static_cast<std::time_t>(day * 86400);
@@ -282,12 +296,14 @@ int cmd_stats(const Args& a) {
     return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
   };
   if (json) {
-    std::string out = fmt::format("{{\"events\":{},\"streams\":{},\"log_bytes\":{},\"by_kind\":{{", events, by_stream.size(), bytes);
+    std::string out =
+        fmt::format("{{\"events\":{},\"streams\":{},\"log_bytes\":{},\"by_kind\":{{", events, by_stream.size(), bytes);
     bool first = true;
     for (const auto& [k, n] : by_kind) out += fmt::format("{}\"{}\":{}", std::exchange(first, false) ? "" : ",", k, n);
     out += "},\"by_day\":{";
     first = true;
-    for (const auto& [d, n] : by_day) out += fmt::format("{}\"{}\":{}", std::exchange(first, false) ? "" : ",", day_text(d), n);
+    for (const auto& [d, n] : by_day)
+      out += fmt::format("{}\"{}\":{}", std::exchange(first, false) ? "" : ",", day_text(d), n);
     out += "},\"largest_streams\":[";
     for (std::size_t i = 0; i < largest.size(); ++i) {
       out += i ? "," : "";
@@ -298,7 +314,8 @@ int cmd_stats(const Args& a) {
     std::cout << out << "]}\n";
     return exit_ok;
   }
-  std::cout << fmt::format("{} events in {} streams; data directory {} bytes\n\nevents per kind:\n", events, by_stream.size(), bytes);
+  std::cout << fmt::format("{} events in {} streams; data directory {} bytes\n\nevents per kind:\n", events,
+                           by_stream.size(), bytes);
   for (const auto& [k, n] : by_kind) std::cout << fmt::format("  {:<24} {:>12}\n", k, n);
   std::cout << "\nevents per day (UTC):\n";
   for (const auto& [d, n] : by_day) std::cout << fmt::format("  {}  {:>12}\n", day_text(d), n);
@@ -355,7 +372,8 @@ int cmd_trace(const Args& a) {
       std::cout << (rendered.empty() ? renderer.render(e, h) : rendered) << "\n";
     } else if (!location.empty()) {
       Balance b = state.balance(location, sku);
-      std::cout << event_line(e) << fmt::format("  -> on_hand {} reserved {} available {}\n", b.on_hand, b.reserved, b.available());
+      std::cout << event_line(e)
+                << fmt::format("  -> on_hand {} reserved {} available {}\n", b.on_hand, b.reserved, b.available());
     } else {
       std::cout << event_line(e) << "\n";
     }
@@ -370,8 +388,8 @@ int cmd_trace(const Args& a) {
 std::string order_text(const std::string& id, const OrderRecord& o, bool json) {
   if (!json) {
     std::string out = fmt::format("order {} ({}) {} -> {}: {}, total {} cents, approvals {}/{}\n", id,
-                                  order_type_name(o.type), o.seller, o.buyer, order_status_name(o.status()), o.total_cents,
-                                  o.approvals.size(), o.approvals_required.size());
+                                  order_type_name(o.type), o.seller, o.buyer, order_status_name(o.status()),
+                                  o.total_cents, o.approvals.size(), o.approvals_required.size());
     for (const auto& [sku, u] : o.units) {
       auto h = o.held.find(sku);
       out += fmt::format("  {:<16} ordered {} held {} shipped {} delivered {} returned {}\n", sku, u.ordered,
@@ -395,6 +413,34 @@ std::string order_text(const std::string& id, const OrderRecord& o, bool json) {
   return out + "]}";
 }
 
+std::string sales_rows_text(const std::vector<SalesRow>& rows, bool json) {
+  std::string out = json ? "[" : "";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const SalesRow& r = rows[i];
+    if (json) {
+      out += i ? "," : "";
+      out += "{";
+      for (auto [name, value] :
+           {std::pair{"region", &r.region}, std::pair{"channel", &r.channel}, std::pair{"dealer", &r.dealer},
+            std::pair{"store", &r.store}, std::pair{"sku", &r.sku}}) {
+        if (value->empty()) continue;
+        out += fmt::format("\"{}\":", name);
+        append_json_string(out, *value);
+        out += ",";
+      }
+      out += fmt::format(
+          "\"bucket_start_us\":{},\"orders\":{},\"units\":{},\"revenue_cents\":{},\"discount_cents\":{}}}",
+          r.bucket_start_us, r.totals.orders, r.totals.units, r.totals.revenue_cents, r.totals.discount_cents);
+    } else {
+      out +=
+          fmt::format("  {:<10} {:<18} {:<8} {:<8} {:<10} @{}  orders {} units {} revenue_cents {} discount_cents {}\n",
+                      r.region, r.channel, r.dealer, r.store, r.sku, r.bucket_start_us, r.totals.orders, r.totals.units,
+                      r.totals.revenue_cents, r.totals.discount_cents);
+    }
+  }
+  return json ? out + "]" : out;
+}
+
 int cmd_as_of(const Args& a) {
   std::string dir = require_data(a);
   bool json = a.flags.count("--json") != 0;
@@ -402,30 +448,67 @@ int cmd_as_of(const Args& a) {
   std::vector<std::pair<std::string, std::string>> stocks;
   for (const auto& spec : a.values.count("--stock") ? a.values.at("--stock") : std::vector<std::string>{}) {
     auto colon = spec.rfind(':');
-    if (colon == std::string::npos || colon == 0) throw UsageError{"--stock takes LOCATION:SKU, e.g. warehouse:W1:SKU-001"};
+    if (colon == std::string::npos || colon == 0)
+      throw UsageError{"--stock takes LOCATION:SKU, e.g. warehouse:W1:SKU-001"};
     stocks.emplace_back(spec.substr(0, colon), spec.substr(colon + 1));
   }
-  std::string order = a.get("--order");
-  if (stocks.empty() && order.empty()) throw UsageError{"as-of needs --stock LOC:SKU or --order ID"};
+  std::string order = a.get("--order"), member = a.get("--member"), board = a.get("--board"),
+              health = a.get("--health");
+  if (stocks.empty() && order.empty() && member.empty() && board.empty() && health.empty()) {
+    throw UsageError{
+        "as-of needs at least one of --stock LOC:SKU, --order ID, --member ID, --board sales, --health DEALER"};
+  }
+  if (!board.empty() && board != "sales") throw UsageError{"--board takes 'sales'"};
+  SalesQuery query;
+  for (const auto& g :
+       a.get("--group-by").empty() ? std::vector<std::string>{} : std::vector<std::string>{a.get("--group-by")}) {
+    std::size_t start = 0;
+    while (start <= g.size()) {
+      std::size_t comma = g.find(',', start);
+      std::string key = g.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (key == "region")
+        query.by_region = true;
+      else if (key == "channel")
+        query.by_channel = true;
+      else if (key == "dealer")
+        query.by_dealer = true;
+      else if (key == "store")
+        query.by_store = true;
+      else if (key == "sku")
+        query.by_sku = true;
+      else
+        throw UsageError{fmt::format("cannot group by '{}'; use region, channel, dealer, store, sku", key)};
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (a.has("--bucket") && !sales_bucket_from_name(a.get("--bucket"), query.bucket)) {
+    throw UsageError{"--bucket takes hour, day or month"};
+  }
   std::uint64_t to_seq = a.has("--seq") ? parse_number("--seq", a.get("--seq")) : UINT64_MAX;
-  std::int64_t at_us = a.has("--at-us") ? static_cast<std::int64_t>(parse_number("--at-us", a.get("--at-us"))) : INT64_MAX;
+  std::int64_t at_us =
+      a.has("--at-us") ? static_cast<std::int64_t>(parse_number("--at-us", a.get("--at-us"))) : INT64_MAX;
   auto last = log_last_seq(dir);
   if (!last) return report_failure(last.error(), json);
   if (a.has("--seq") && to_seq > *last) {
     throw UsageError{fmt::format("--seq {} is past the end of the log ({})", to_seq, *last)};
   }
-  LedgerState state;
+  // Every projection, folded to the point asked for: the same code the server runs.
+  ReadModel model;
   Status folded;
   auto st = for_each_event(dir, 1, to_seq, "as-of", [&](const fb::Event& e, const Hash32& h) {
     if (e.ts_us() > at_us) return false;
-    folded = apply_event(state, e, h);
+    folded = model.apply(e, h);
     return folded.ok();
   });
   if (!st) return report_failure(st.error(), json);
   if (!folded) return report_failure(folded.error(), json);
+  const LedgerState& state = model.ledger();
   std::uint64_t seq = state.last_seq();
-  if (json) std::cout << fmt::format("{{\"seq\":{},\"ts_us\":{},\"stock\":[", seq, state.last_ts_us());
-  else std::cout << fmt::format("as of event {} (ts_us {}):\n", seq, state.last_ts_us());
+  if (json)
+    std::cout << fmt::format("{{\"seq\":{},\"ts_us\":{},\"stock\":[", seq, state.last_ts_us());
+  else
+    std::cout << fmt::format("as of event {} (ts_us {}):\n", seq, state.last_ts_us());
   for (std::size_t i = 0; i < stocks.size(); ++i) {
     const auto& [l, k] = stocks[i];
     Balance b = state.balance(l, k);
@@ -439,8 +522,8 @@ int cmd_as_of(const Args& a) {
                          b.available(), state.inbound(l, k));
       std::cout << out;
     } else {
-      std::cout << fmt::format("  {} {}: on_hand {} reserved {} available {} in_transit {}\n", l, k, b.on_hand, b.reserved,
-                               b.available(), state.inbound(l, k));
+      std::cout << fmt::format("  {} {}: on_hand {} reserved {} available {} in_transit {}\n", l, k, b.on_hand,
+                               b.reserved, b.available(), state.inbound(l, k));
     }
   }
   if (json) std::cout << "],\"order\":";
@@ -454,8 +537,150 @@ int cmd_as_of(const Args& a) {
   } else if (json) {
     std::cout << "null";
   }
+  if (json) std::cout << ",\"member\":";
+  if (!member.empty()) {
+    const MemberRecord* m = state.member(member);
+    if (m == nullptr) {
+      std::cout << (json ? "null" : fmt::format("  member {} did not exist yet\n", member));
+    } else if (json) {
+      std::string out = "{\"id\":";
+      append_json_string(out, member);
+      out += ",\"name\":";
+      append_json_string(out, m->name);
+      out += ",\"home_store\":";
+      append_json_string(out, m->home_store);
+      std::cout << out << "}";
+    } else {
+      std::cout << fmt::format("  member {}: {} (home store {})\n", member, m->name, m->home_store);
+    }
+  } else if (json) {
+    std::cout << "null";
+  }
+  if (json) std::cout << ",\"sales_board\":";
+  if (!board.empty()) {
+    auto rows = model.sales_board().query(query);
+    if (!json) std::cout << fmt::format("  sales board ({} rows):\n", rows.size());
+    std::cout << sales_rows_text(rows, json);
+  } else if (json) {
+    std::cout << "null";
+  }
+  if (json) std::cout << ",\"health\":";
+  if (!health.empty()) {
+    if (state.dealer(health) == nullptr) {
+      std::cout << (json ? "null" : fmt::format("  dealer {} did not exist yet\n", health));
+    } else {
+      DealerHealthReport r = model.dealer_health().report(state, health);
+      if (json) {
+        std::cout << fmt::format(
+            "{{\"dealer\":\"{}\",\"score\":{},\"tier\":\"{}\",\"credit_limit_cents\":{},"
+            "\"credit_used_cents\":{},\"suggested_credit_line_cents\":{}}}",
+            health, r.score, r.tier, r.credit_limit_cents, r.credit_used_cents, r.suggested_credit_line_cents);
+      } else {
+        std::cout << fmt::format("  dealer {}: health {} (tier {}), credit used {} of {} cents, suggested line {}\n",
+                                 health, r.score, r.tier, r.credit_used_cents, r.credit_limit_cents,
+                                 r.suggested_credit_line_cents);
+      }
+    }
+  } else if (json) {
+    std::cout << "null";
+  }
   if (json) std::cout << "}\n";
   return exit_ok;
+}
+
+// The first lines where two renders differ, at most `max_lines` of each side.
+std::vector<std::string> render_differences(const std::string& stored, const std::string& rebuilt,
+                                            std::size_t max_lines) {
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      std::size_t nl = text.find('\n', start);
+      out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> a = lines(stored), b = lines(rebuilt), only_a, only_b;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_a));
+  std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_b));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < only_a.size() && i < max_lines; ++i) out.push_back("stored:  " + only_a[i]);
+  for (std::size_t i = 0; i < only_b.size() && i < max_lines; ++i) out.push_back("rebuilt: " + only_b[i]);
+  if (only_a.size() > max_lines || only_b.size() > max_lines) {
+    out.push_back(fmt::format("... {} stored and {} rebuilt lines differ in all", only_a.size(), only_b.size()));
+  }
+  return out;
+}
+
+int cmd_rebuild(const Args& a) {
+  std::string dir = require_data(a);
+  bool json = a.flags.count("--json") != 0;
+  auto last = log_last_seq(dir);
+  if (!last) return report_failure(last.error(), json);
+  // The stored model, restored exactly as the server would restore it (the log confirms the chain hash).
+  auto stored = ReadModel::restore(dir, [&](std::uint64_t seq) -> std::optional<Hash32> {
+    std::optional<Hash32> found;
+    (void)scan_log(dir, seq, 1, [&](const fb::Event& e, const Hash32& h) {
+      if (e.seq() == seq) found = h;
+      return false;
+    });
+    return found;
+  });
+  if (!stored) {
+    bool absent = stored.error().code == ErrorCode::unknown_id;
+    if (json) {
+      std::string out = fmt::format("{{\"ok\":{},\"snapshot_seq\":null,\"events\":{},\"problem\":", absent, *last);
+      append_json_string(out, stored.error().message);
+      std::cout << out << "}\n";
+    } else if (absent) {
+      std::cout << fmt::format("no stored snapshots in {}: nothing to compare ({})\n", snapshot_dir(dir).string(),
+                               stored.error().message);
+    } else {
+      std::cout << fmt::format(
+          "the stored snapshots cannot be used: {}\nthe server will rebuild them from the log "
+          "at its next start\n",
+          stored.error().message);
+    }
+    return absent ? exit_ok : exit_invalid;
+  }
+  std::uint64_t at = (*stored)->last_seq();
+  Progress progress("rebuild");
+  auto rebuilt = ReadModel::rebuild(dir, at, progress.fn());
+  progress.done();
+  if (!rebuilt) return report_failure(rebuilt.error(), json);
+  auto stored_renders = (*stored)->render_all();
+  auto rebuilt_renders = (*rebuilt)->render_all();
+  bool all_equal = true;
+  std::string json_rows;
+  for (std::size_t i = 0; i < stored_renders.size(); ++i) {
+    const auto& [name, text] = stored_renders[i];
+    bool equal = text == rebuilt_renders[i].second;
+    all_equal &= equal;
+    auto diffs = equal ? std::vector<std::string>{} : render_differences(text, rebuilt_renders[i].second, 10);
+    if (json) {
+      json_rows += fmt::format("{}{{\"name\":\"{}\",\"equal\":{},\"differences\":[", i ? "," : "", name, equal);
+      for (std::size_t d = 0; d < diffs.size(); ++d) {
+        if (d) json_rows += ",";
+        append_json_string(json_rows, diffs[d]);
+      }
+      json_rows += "]}";
+    } else {
+      std::cout << fmt::format("{:<14} {}\n", name, equal ? "equal" : "DIFFERS");
+      for (const auto& d : diffs) std::cout << "    " << d << "\n";
+    }
+  }
+  if (json) {
+    std::cout << fmt::format("{{\"ok\":{},\"snapshot_seq\":{},\"events\":{},\"projections\":[{}]}}\n", all_equal, at,
+                             *last, json_rows);
+  } else {
+    std::cout << fmt::format("{} at seq {} (the log goes on to {})\n",
+                             all_equal ? "every stored projection equals its rebuild" : "stored projections differ", at,
+                             *last);
+  }
+  return all_equal ? exit_ok : exit_invalid;
 }
 
 }  // namespace
@@ -476,6 +701,7 @@ int main(int argc, char** argv) {
     if (args.command == "stats") return cmd_stats(args);
     if (args.command == "trace") return cmd_trace(args);
     if (args.command == "as-of") return cmd_as_of(args);
+    if (args.command == "rebuild") return cmd_rebuild(args);
     throw UsageError{fmt::format("unknown subcommand '{}'", args.command)};
   } catch (const UsageError& e) {
     std::cerr << "ledger: " << e.message << "\nrun 'ledger --help' for the subcommands\n";

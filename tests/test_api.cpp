@@ -39,7 +39,9 @@ TEST_CASE("health, metrics and the OpenAPI document need no token; the document 
                         "/v1/orders/{id}", "/v1/orders/{id}/approve", "/v1/orders/{id}/reject", "/v1/orders/{id}/allocate",
                         "/v1/orders/{id}/ship", "/v1/orders/{id}/deliver", "/v1/orders/{id}/complete",
                         "/v1/orders/{id}/cancel", "/v1/orders/{id}/return", "/v1/sourcing/quote", "/v1/sourcing/weights",
-                        "/v1/approval-policy", "/v1/presale-batches"}) {
+                        "/v1/approval-policy", "/v1/presale-batches", "/v1/boards/sales", "/v1/boards/latency",
+                        "/v1/dealers/{id}/health", "/v1/health/dealers", "/v1/replenishment", "/v1/turnover",
+                        "/v1/alerts", "/board"}) {
     CHECK_MESSAGE(paths.contains(p), p);
   }
 }

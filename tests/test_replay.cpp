@@ -5,8 +5,12 @@
 
 #include <boost/json.hpp>
 
+#include <fstream>
+
 #include "ledger/location.hpp"
+#include "ledger/sales_board.hpp"
 #include "process.hpp"
+#include "projection_support.hpp"
 #include "support.hpp"
 #include "tamper.hpp"
 
@@ -40,6 +44,8 @@ std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(
 struct History {
   test::Harness h;
   std::map<std::uint64_t, std::pair<Balance, Balance>> seen;  // seq -> (warehouse:W1 A, dealer:D1 A)
+  std::map<std::uint64_t, SalesTotals> board_seen;            // seq -> the sales board's one-month total
+  std::unique_ptr<LiveState> live = test::start_live(*h.engine, LiveOptions{h.dir.path(), 0, {}});
 
   History() {
     h.small_network();
@@ -69,9 +75,22 @@ struct History {
     h.ok(CancelOrder{"O1", "changed mind"});
     record();
   }
+  // The live projections follow the engine: they stop first.
+  void close() {
+    live.reset();
+    h.close();
+  }
   void record() {
     std::uint64_t seq = h.engine->last_seq();
     seen[seq] = {h.balance("warehouse:W1", "A"), h.balance("dealer:D1", "A")};
+    // The board as the live projection showed it at that moment.
+    test::wait_applied(*live, seq);
+    live->read_model([&](const ReadModel& m, std::uint64_t) {
+      SalesQuery q;
+      q.bucket = SalesBucket::month;
+      auto rows = m.sales_board().query(q);
+      board_seen[seq] = rows.empty() ? SalesTotals{} : rows[0].totals;
+    });
   }
 };
 
@@ -83,7 +102,7 @@ TEST_CASE("verify, export, stats and trace read the log the engine wrote") {
   std::uint64_t last = log.h.engine->last_seq();
   std::string head;
   log.h.engine->inspect([&](const LedgerState& s) { head = to_hex(s.chain_head()); });
-  log.h.close();
+  log.close();
 
   Run verify = run_cli({"verify", "--data", dir, "--json"});
   REQUIRE_MESSAGE(verify.exit_code == 0, verify.out);
@@ -130,27 +149,86 @@ TEST_CASE("verify, export, stats and trace read the log the engine wrote") {
 TEST_CASE("as-of at a sequence equals the state captured live at that sequence") {
   History log;
   std::string dir = log.h.dir.path().string();
-  log.h.close();
+  log.close();
   int checked = 0;
   for (const auto& [seq, balances] : log.seen) {
     if (checked++ % 3 != 0) continue;  // a process per sample: a third of them is plenty
     Run r = run_cli({"as-of", "--data", dir, "--seq", std::to_string(seq), "--stock", "warehouse:W1:A", "--stock",
-                     "dealer:D1:A", "--json"});
+                     "dealer:D1:A", "--board", "sales", "--bucket", "month", "--json"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.out);
     auto j = boost::json::parse(r.out);
     CHECK(j.at("seq").as_int64() == static_cast<std::int64_t>(seq));
     CHECK(j.at("stock").at(0).at("on_hand").as_int64() == balances.first.on_hand);
     CHECK(j.at("stock").at(0).at("reserved").as_int64() == balances.first.reserved);
     CHECK(j.at("stock").at(1).at("on_hand").as_int64() == balances.second.on_hand);
+    const SalesTotals& board = log.board_seen.at(seq);
+    auto rows = j.at("sales_board").as_array();
+    CHECK(rows.size() == (board == SalesTotals{} ? 0u : 1u));
+    if (!rows.empty()) {
+      CHECK(rows[0].at("orders").as_int64() == board.orders);
+      CHECK(rows[0].at("units").as_int64() == board.units);
+      CHECK(rows[0].at("revenue_cents").as_int64() == board.revenue_cents);
+    }
   }
   Run order = run_cli({"as-of", "--data", dir, "--seq", std::to_string(log.seen.rbegin()->first), "--order", "O1", "--json"});
   CHECK(boost::json::parse(order.out).at("order").at("status").as_string() == "cancelled");
 }
 
+TEST_CASE("rebuild compares the stored projections with a rebuild from the log and names what differs") {
+  History log;
+  std::string dir = log.h.dir.path().string();
+  REQUIRE(log.live->save_snapshots().ok());
+  log.close();
+  Run equal = run_cli({"rebuild", "--data", dir, "--json"});
+  REQUIRE_MESSAGE(equal.exit_code == 0, equal.out);
+  auto j = boost::json::parse(equal.out);
+  CHECK(j.at("ok").as_bool());
+  CHECK(j.at("projections").as_array().size() == 5);
+  for (const auto& p : j.at("projections").as_array()) CHECK(p.at("equal").as_bool());
+  CHECK(run_cli({"rebuild", "--data", dir}).out.find("every stored projection equals its rebuild") != std::string::npos);
+
+  // A sound file that says something else: the board of an empty history under this log's header.
+  auto stored = read_snapshot_file(snapshot_dir(dir), "sales_board");
+  REQUIRE(stored.ok());
+  SnapshotWriter empty;
+  SalesBoard{}.save(empty);
+  REQUIRE(write_snapshot_file(snapshot_dir(dir), stored->header, empty.bytes()).ok());
+  Run differs = run_cli({"rebuild", "--data", dir, "--json"});
+  CHECK(differs.exit_code == 1);
+  auto d = boost::json::parse(differs.out);
+  CHECK_FALSE(d.at("ok").as_bool());
+  for (const auto& p : d.at("projections").as_array()) {
+    bool board = p.at("name").as_string() == "sales_board";
+    CHECK(p.at("equal").as_bool() == !board);
+    if (board) CHECK_FALSE(p.at("differences").as_array().empty());
+  }
+  // A damaged file: it cannot be used, and says why.
+  REQUIRE(write_snapshot_file(snapshot_dir(dir), stored->header, stored->payload).ok());
+  auto path = snapshot_dir(dir) / "alerts.snap";
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() / 2] ^= 0x01;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  Run damaged = run_cli({"rebuild", "--data", dir});
+  CHECK(damaged.exit_code == 1);
+  CHECK(damaged.out.find("cannot be used") != std::string::npos);
+  // No snapshots: nothing to compare, and that is no failure.
+  std::filesystem::remove_all(snapshot_dir(dir));
+  Run none = run_cli({"rebuild", "--data", dir});
+  CHECK(none.exit_code == 0);
+  CHECK(none.out.find("no stored snapshots") != std::string::npos);
+}
+
 TEST_CASE("a damaged log fails verify with exit 1 at the damaged sequence; bad usage exits 2, no log exits 3") {
   History log;
   std::string dir = log.h.dir.path().string();
-  log.h.close();
+  log.close();
   test::edit_record(log.h.dir.path(), 21, [](std::vector<std::uint8_t>& bytes) {
     bytes[bytes.size() / 2] ^= 0x40;
     return true;

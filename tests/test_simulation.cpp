@@ -17,7 +17,9 @@
 #include <set>
 
 #include "ledger/demo_network.hpp"
+#include "ledger/live_state.hpp"
 #include "model.hpp"
+#include "projection_support.hpp"
 #include "support.hpp"
 
 using namespace ledger;
@@ -701,6 +703,11 @@ SimulationResult simulate(std::uint64_t seed, std::uint64_t commands, const demo
   for (int i = 0; i < size.dealers; ++i) model.dealers.insert(demo::dealer_id(i));
   for (int i = 0; i < size.stores; ++i) model.stores.insert(demo::store_id(i));
   for (int i = 0; i < size.skus; ++i) model.skus.insert(demo::sku_id(i));
+  // The projections follow the run live, snapshotting often, so restarts restore them from snapshots.
+  LiveOptions live_options;
+  live_options.data_dir = h.dir.path();
+  live_options.snapshot_every_events = 2500;
+  auto live_model = test::start_live(*h.engine, live_options);
   for (auto& c : demo::network_commands(size)) REQUIRE(h.engine->execute(std::move(c)).ok());
   OrderGenerator orders(seed ^ 0x0bde5, size);
   for (auto& c : orders.setup()) REQUIRE(h.engine->execute(std::move(c)).ok());
@@ -779,12 +786,35 @@ SimulationResult simulate(std::uint64_t seed, std::uint64_t commands, const demo
     }
     if (wave % restart_every_waves == 0) {
       std::string before = h.render();
+      test::wait_applied(*live_model, h.engine->last_seq());
+      std::string projections_before = test::render_model(*live_model);
+      std::uint64_t seq = live_model->applied_seq();
+      live_model.reset();  // writes its last snapshot
       h.close();
       h.open();
       INFO("seed=" << seed << " restart after wave " << wave);
+      REQUIRE(h.engine->restored_from_seq() == seq);
       REQUIRE(h.render() == before);
+      live_model = test::start_live(*h.engine, live_options);
+      REQUIRE(live_model->restored_from_seq() == seq);
+      test::require_same_models(test::render_model(*live_model), projections_before);
     }
   }
+
+  // Every projection: live = a rebuild from the log = the last periodic snapshot plus the tail.
+  test::wait_applied(*live_model, h.engine->last_seq());
+  {
+    std::string live_projections = test::render_model(*live_model);
+    auto rebuilt = ReadModel::rebuild(h.dir.path());
+    REQUIRE_MESSAGE(rebuilt.ok(), (rebuilt.ok() ? "" : rebuilt.error().to_string()));
+    test::require_same_models(test::render_model(**rebuilt), live_projections);
+    auto restored = test::restore_model(h.dir.path());
+    REQUIRE(restored->last_seq() == live_model->snapshot_seq());
+    MESSAGE("snapshot at seq " << restored->last_seq() << ", tail of " << h.engine->last_seq() - restored->last_seq());
+    REQUIRE((*restored).catch_up(h.dir.path()).ok());
+    test::require_same_models(test::render_model(*restored), live_projections);
+  }
+  live_model.reset();
 
   SimulationResult result;
   std::string live = h.render();

@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   engine_options.dir = flags->data;
   engine_options.durability = flags->os_buffered ? Durability::os_buffered : Durability::fsync_per_batch;
   engine_options.map_bytes_max = flags->map_max_bytes;
+  engine_options.on_notice = [](std::string_view line) { fmt::print("ledgerd: {}\n", line); };
   engine_options.on_open_progress = [](std::uint64_t done, std::uint64_t total) {
     if (total > 1'000'000) fmt::print(stderr, "\rledgerd: reading the log {}/{} events", done, total);
   };
@@ -157,7 +158,10 @@ int main(int argc, char** argv) {
       fmt::print("{}\n", line);
     });
   }
-  auto live = LiveState::start(**engine);
+  LiveOptions live_options;
+  live_options.data_dir = flags->data;
+  live_options.on_notice = [](std::string_view line) { fmt::print("ledgerd: {}\n", line); };
+  auto live = LiveState::start(**engine, live_options);
   if (!live) {
     fmt::print(stderr, "ledgerd: {}\n", live.error().to_string());
     return 1;

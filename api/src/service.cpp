@@ -20,6 +20,7 @@
 namespace ledger::api {
 
 extern const char* const openapi_json_text;
+extern const char* const board_html_text;
 
 namespace {
 constexpr std::size_t idempotency_key_bytes_max = 200;
@@ -142,10 +143,11 @@ void Service::dispatch(Call& call) {
         "# TYPE ledger_writer_stale_plans_total counter\nledger_writer_stale_plans_total {}\n"
         "# TYPE ledger_log_bytes gauge\nledger_log_bytes {}\n"
         "# TYPE ledger_log_last_seq gauge\nledger_log_last_seq {}\n"
-        "# TYPE ledger_projection_lag_events gauge\nledger_projection_lag_events{{projection=\"live_state\"}} {}\n",
+        "# TYPE ledger_projection_lag_events gauge\nledger_projection_lag_events{{projection=\"live_state\"}} {}\n"
+        "# TYPE ledger_projection_snapshot_seq gauge\nledger_projection_snapshot_seq {}\n",
         w.batches, w.commands, w.events, w.rejected, w.failed_batches, w.last_batch_commands, w.queue_depth, w.stale_plans,
         w.log_bytes,
-        engine_.last_seq(), live_.lag());
+        engine_.last_seq(), live_.lag(), live_.snapshot_seq());
     Response res{http::status::ok, call.req.version()};
     res.set(http::field::content_type, "text/plain; version=0.0.4");
     res.body() = std::move(text);
@@ -153,6 +155,16 @@ void Service::dispatch(Call& call) {
   }
   if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "openapi.json" && method == http::verb::get) {
     return finish(call, json_response(call.req, http::status::ok, openapi_json_text, engine_.last_seq()));
+  }
+  if (seg.size() == 1 && seg[0] == "board" && method == http::verb::get) {
+    // The page holds no data: it asks for a token and reads the API like any client.
+    Response res{http::status::ok, call.req.version()};
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.set(http::field::cache_control, "no-cache");
+    res.set("Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:");
+    res.body() = board_html_text;
+    return finish(call, std::move(res));
   }
   if (seg.empty() || seg[0] != "v1") return fail(not_found("no such endpoint; see GET /v1/openapi.json"));
 
@@ -461,6 +473,10 @@ void Service::reads(Call& call) {
                                       n));
   }
   if (seg.size() >= 2 && seg[1] == "orders") return order_reads(call);
+  bool is_board = seg.size() >= 2 && (seg[1] == "boards" || seg[1] == "replenishment" || seg[1] == "turnover" ||
+                                      seg[1] == "alerts" || (seg[1] == "health" && seg.size() == 3) ||
+                                      (seg[1] == "dealers" && seg.size() == 4 && seg[3] == "health"));
+  if (is_board) return board_reads(call);
   if (seg.size() == 2 && seg[1] == "stock") {  // GET /v1/stock?location=&sku=&limit=&after=
     std::string location = call.q("location"), sku = call.q("sku"), after = call.q("after");
     std::size_t limit = page_rows_default;

@@ -298,14 +298,6 @@ Status check_parties(const LedgerState& state, const Party& seller, const Party&
   return order_error(ErrorCode::rule_violation, fmt::format("store {} sells to members only", seller.id), "buyer");
 }
 
-std::int64_t floor_for(const SkuRecord& sku, const Party& buyer) {
-  switch (buyer.kind) {
-    case LocationKind::dealer: return sku.floors.wholesale_cents;
-    case LocationKind::store: return sku.floors.supply_cents;
-    default: return sku.floors.retail_cents;
-  }
-}
-
 std::vector<std::string> approvals_for(const LedgerState& state, const PlaceOrder& c, const Party& buyer,
                                        std::int64_t total_cents, bool below_floor) {
   DealerAccount account;
@@ -368,7 +360,7 @@ Status check_order_lines(const LedgerState& state, const PlaceOrder& c, const Pa
                          fmt::format("the order's total exceeds {} cents", limits::money_cents_max), "lines");
     }
     total_cents += l.qty * l.unit_price_cents;
-    below_floor |= l.unit_price_cents < floor_for(*sku, buyer);
+    below_floor |= l.unit_price_cents < floor_cents_for(sku->floors, c.buyer);
   }
   return Ok{};
 }

@@ -16,6 +16,7 @@
 #include "fold.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/location.hpp"
+#include "ledger/snapshot.hpp"
 #include "log_reader.hpp"
 #include "log_store.hpp"
 
@@ -54,10 +55,73 @@ Result<LedgerState> fold_store(const LogStore& store, const ProgressFn& progress
   return state;
 }
 
+// The chain hash of event `seq` as the log has it (its record checked against its predecessor's
+// stored hash); nullopt when there is no such event or it cannot be read.
+std::optional<Hash32> chain_hash_at(const LogStore& store, std::uint64_t seq) {
+  if (seq == 0) return std::nullopt;
+  std::optional<Hash32> out;
+  auto status = read_log_range(store, seq, 1, [&](const fb::Event&, const Hash32& h) {
+    out = h;
+    return true;
+  });
+  if (!status) return std::nullopt;
+  return out;
+}
+
+struct Restored {
+  LedgerState state;
+  std::uint64_t from_seq = 0;  // the snapshot's seq; 0: the whole log was folded
+};
+
+// The decision state at open: from DIR/snapshots/ledger.snap when it is sound and of this log's
+// history, then the events after it (each checked as in a whole fold); else the whole log.
+// `notice` (may be empty) hears a line when a snapshot is used or ignored.
+Result<Restored> restore_state(const LogStore& store, const std::filesystem::path& dir, const ProgressFn& progress,
+                               const std::function<void(std::string_view)>& notice) {
+  auto say = [&](const std::string& line) {
+    if (notice) notice(line);
+  };
+  auto fold_all = [&]() -> Result<Restored> {
+    auto state = fold_store(store, progress);
+    if (!state) return state.take_error();
+    return Restored{std::move(*state), 0};
+  };
+  auto snapshot = load_ledger_snapshot(dir, [&](std::uint64_t seq) { return chain_hash_at(store, seq); });
+  if (!snapshot) {
+    if (!snapshot_missing(snapshot.error())) {
+      say(fmt::format("snapshot {}.snap ignored ({}): folding the whole log", ledger_snapshot_name,
+                      snapshot.error().message));
+    }
+    return fold_all();
+  }
+  Restored out{std::move(*snapshot), 0};
+  out.from_seq = out.state.last_seq();
+  std::uint64_t folded = 0;
+  auto status = walk_log_from(
+      store, out.from_seq + 1,
+      [&](const fb::Event& e, const Hash32& h) {
+        ++folded;
+        return Fold::apply(out.state, e, h);
+      },
+      progress);
+  if (!status) {
+    // The log is damaged after the snapshot, or the snapshot's state does not take the next events:
+    // the whole fold tells which, and names the damaged seq if it is the log.
+    std::string why =
+        fmt::format("the events after its seq {} do not fold onto it: {}", out.from_seq, status.error().message);
+    say(fmt::format("snapshot {}.snap ignored ({}): folding the whole log", ledger_snapshot_name, why));
+    return fold_all();
+  }
+  say(fmt::format("restored from snapshot at seq {}; folded {} newer events", out.from_seq, folded));
+  return out;
+}
+
 }  // namespace
 
 struct Engine::Impl final : EventSink {
   std::unique_ptr<LogStore> store;
+  std::filesystem::path dir;
+  std::uint64_t restored_from_seq = 0;  // set at open
   std::shared_ptr<Clock> clock;
   std::size_t queue_commands_max = 0;
   LedgerState state;  // owned by the writer thread once it runs
@@ -261,14 +325,14 @@ CommandResult Engine::Impl::apply_command(Txn& txn, const Command& command) {
 }
 
 void Engine::Impl::reload_state() {
-  auto rebuilt = fold_store(*store, {});
+  auto rebuilt = restore_state(*store, dir, {}, {});
   // The log was readable a moment ago and we only ever aborted on top of it: failing to read it
   // back means the storage itself is broken, and continuing would decide on a wrong state.
   if (!rebuilt) {
     fmt::print(stderr, "ledger: cannot re-read the log after a failed commit: {}\n", rebuilt.error().to_string());
     std::abort();
   }
-  state = std::move(*rebuilt);
+  state = std::move(rebuilt->state);
 }
 
 // Runs items[begin, end) in one write transaction; returns end. Commands are answered in
@@ -399,9 +463,11 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   impl->store = std::move(*store);
   impl->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   impl->queue_commands_max = options.queue_commands_max != 0 ? options.queue_commands_max : limits::queue_commands_max;
-  auto state = fold_store(*impl->store, options.on_open_progress);
-  if (!state) return state.take_error();
-  impl->state = std::move(*state);
+  impl->dir = options.dir;
+  auto restored = restore_state(*impl->store, options.dir, options.on_open_progress, options.on_notice);
+  if (!restored) return restored.take_error();
+  impl->state = std::move(restored->state);
+  impl->restored_from_seq = restored->from_seq;
   impl->last_seq.store(impl->state.last_seq());
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->run(); });
@@ -476,6 +542,8 @@ Status Engine::read_events(std::uint64_t from_seq, std::size_t limit, const Even
 }
 
 std::uint64_t Engine::last_seq() const { return impl_->last_seq.load(std::memory_order_acquire); }
+
+std::uint64_t Engine::restored_from_seq() const { return impl_->restored_from_seq; }
 
 WriterStats Engine::stats() const {
   WriterStats out;

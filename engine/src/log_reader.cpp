@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -103,23 +104,31 @@ Result<std::uint64_t> count_events(const LogStore& store) {
 }
 
 Status walk_log(const LogStore& store, const EventVisitor& visit, const ProgressFn& progress) {
+  return walk_log_from(store, 1, visit, progress);
+}
+
+Status walk_log_from(const LogStore& store, std::uint64_t from_seq, const EventVisitor& visit,
+                     const ProgressFn& progress) {
+  from_seq = std::max<std::uint64_t>(from_seq, 1);
+  std::uint64_t before = from_seq - 1;  // events not walked
   std::uint64_t total = 0;
   if (progress) {
     auto count = count_events(store);
     if (!count) return count.take_error();
-    total = *count;
+    total = *count > before ? *count - before : 0;
   }
-  // One cursor loop for every reader: this is read_log_range from the start, stopping at the first
+  // One cursor loop for every reader: this is read_log_range from `from_seq`, stopping at the first
   // failure the visitor reports.
   Status visited;
   std::uint64_t done = 0;
-  Status read = read_log_range(store, 1, std::numeric_limits<std::size_t>::max(), [&](const fb::Event& e, const Hash32& h) {
-    visited = visit(e, h);
-    if (!visited) return false;
-    done = e.seq();
-    if (progress && done % progress_every_events == 0) progress(done, total);
-    return true;
-  });
+  Status read = read_log_range(store, from_seq, std::numeric_limits<std::size_t>::max(),
+                               [&](const fb::Event& e, const Hash32& h) {
+                                 visited = visit(e, h);
+                                 if (!visited) return false;
+                                 done = e.seq() - before;
+                                 if (progress && done % progress_every_events == 0) progress(done, total);
+                                 return true;
+                               });
   if (!read) return read;
   if (!visited) return visited;
   if (progress) progress(done, total);

@@ -34,6 +34,10 @@ using EventVisitor = std::function<Status(const fb::Event& event, const Hash32& 
 // Walks the whole log in order from seq 1, checking each record, then calling `visit`. Stops at the
 // first failure: a corruption error names the sequence number in details["seq"].
 Status walk_log(const LogStore& store, const EventVisitor& visit, const ProgressFn& progress = {});
+// The same from `from_seq` on (>= 1): the first record is checked against its predecessor's stored
+// hash. Progress counts the events from from_seq.
+Status walk_log_from(const LogStore& store, std::uint64_t from_seq, const EventVisitor& visit,
+                     const ProgressFn& progress = {});
 
 // Visits events [from_seq, ...] (at most `limit`) until `visit` returns false; each record is checked
 // against its predecessor's stored hash.

@@ -92,6 +92,12 @@ std::string OrderRecord::buyer_location() const {
   return buyer;
 }
 
+std::int64_t floor_cents_for(const Prices& floors, std::string_view buyer) {
+  if (buyer.rfind("dealer:", 0) == 0) return floors.wholesale_cents;
+  if (buyer.rfind("store:", 0) == 0) return floors.supply_cents;
+  return floors.retail_cents;
+}
+
 int dealer_health_tier(const DealerAccount& account, std::int64_t credit_limit_cents) {
   // Per mille, integer: the same tier on every machine.
   std::int64_t credit_use = credit_limit_cents > 0 ? account.credit_used_cents * 1000 / credit_limit_cents

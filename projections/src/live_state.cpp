@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "ledger/fold.hpp"
 
 namespace ledger {
@@ -12,9 +14,35 @@ namespace {
 constexpr std::size_t fold_chunk_events = 1024;
 }  // namespace
 
-Result<std::unique_ptr<LiveState>> LiveState::start(Engine& engine) {
-  std::unique_ptr<LiveState> live(new LiveState(engine));
+Result<std::unique_ptr<LiveState>> LiveState::start(Engine& engine, LiveOptions options) {
+  std::unique_ptr<LiveState> live(new LiveState(engine, std::move(options)));
   LiveState* raw = live.get();
+  auto notice = [&](const std::string& line) {
+    if (raw->options_.on_notice) raw->options_.on_notice(line);
+  };
+  if (!raw->options_.data_dir.empty()) {
+    auto restored = ReadModel::restore(raw->options_.data_dir, [&](std::uint64_t seq) -> std::optional<Hash32> {
+      std::optional<Hash32> found;
+      if (seq == 0 || seq > engine.last_seq()) return found;
+      auto st = engine.read_events(seq, 1, [&](const fb::Event& e, const Hash32& h) {
+        if (e.seq() == seq) found = h;
+        return false;
+      });
+      if (!st) return std::nullopt;
+      return found;
+    });
+    if (restored) {
+      raw->model_ = std::move(*restored);
+      raw->restored_from_seq_ = raw->model_->last_seq();
+      raw->snapshot_seq_ = raw->restored_from_seq_;
+      notice(fmt::format("projections restored from snapshots at seq {}; folding {} newer events",
+                         raw->restored_from_seq_, engine.last_seq() - raw->restored_from_seq_));
+    } else if (restored.error().code != ErrorCode::unknown_id) {
+      notice(fmt::format("projection snapshots ignored ({}): rebuilding from the log", restored.error().message));
+    }
+  }
+  if (!raw->model_) raw->model_ = std::make_unique<ReadModel>();
+  raw->applied_ = raw->model_->last_seq();
   live->listener_id_ = engine.on_commit([raw](std::uint64_t seq) {
     raw->committed_.store(seq, std::memory_order_relaxed);
     {
@@ -38,6 +66,31 @@ LiveState::~LiveState() {
   }
   follow_cv_.notify_one();
   if (follower_.joinable()) follower_.join();
+  if (!options_.data_dir.empty() && model_ && model_->last_seq() > snapshot_seq()) {
+    if (auto st = save_snapshots(); !st) {
+      fmt::print(stderr, "ledger: could not write projection snapshots: {}\n", st.error().to_string());
+    }
+  }
+}
+
+Status LiveState::save_snapshots() {
+  if (options_.data_dir.empty()) return make_error(ErrorCode::invalid_argument, "no data directory for snapshots");
+  std::lock_guard one(snapshot_mu_);
+  // Under the shared lock: the follower waits (commits do not); readers go on.
+  std::shared_lock lock(mu_);
+  if (auto st = model_->save_snapshots(options_.data_dir); !st) return st;
+  snapshot_seq_.store(model_->last_seq(), std::memory_order_relaxed);
+  return Ok{};
+}
+
+void LiveState::maybe_snapshot() {
+  if (options_.data_dir.empty() || options_.snapshot_every_events == 0) return;
+  if (applied_seq() < snapshot_seq() + options_.snapshot_every_events) return;
+  if (auto st = save_snapshots(); !st) {
+    // Not fatal: the log is the truth; the next restart folds more.
+    fmt::print(stderr, "ledger: could not write projection snapshots: {}\n", st.error().to_string());
+    snapshot_seq_.store(applied_seq(), std::memory_order_relaxed);  // try again after another interval
+  }
 }
 
 std::uint64_t LiveState::applied_seq() const { return applied_.load(std::memory_order_acquire); }
@@ -56,23 +109,25 @@ Status LiveState::catch_up() {
     {
       std::unique_lock lock(mu_);
       bool directory_changed = false, loads_changed = false;
-      state_.set_change_log(&changed_);
       auto st = engine_.read_events(from, fold_chunk_events, [&](const fb::Event& e, const Hash32& h) {
-        failure = apply_event(state_, e, h);
+        failure = model_->apply(e, h);
+        for (const StockDelta& d : model_->last_deltas()) changed_.push_back(d.key);
         if (!failure) return false;
         auto kind = e.body_type();
-        directory_changed |= kind == fb::Body::WarehouseDefined || kind == fb::Body::SkuDefined ||
-                             kind == fb::Body::SourcingWeightsSet;
+        directory_changed |=
+            kind == fb::Body::WarehouseDefined || kind == fb::Body::SkuDefined || kind == fb::Body::SourcingWeightsSet;
         loads_changed |= kind == fb::Body::OrderAllocated;
         ++folded;
         return true;
       });
-      state_.set_change_log(nullptr);
       if (!st) return st;
+      const LedgerState& state_ = model_->ledger();
       if (!failure) return failure;
       if (directory_changed) {
         stock_table_.rebuild(state_);
       } else {
+        std::sort(changed_.begin(), changed_.end());
+        changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
         for (std::uint64_t key : changed_) {
           auto [location, sku] = state_.balance_names(key);
           stock_table_.refresh(state_, location, sku);
@@ -97,6 +152,7 @@ Status LiveState::catch_up() {
       }
       for (auto& done : ready) done();
     }
+    maybe_snapshot();
     if (folded < fold_chunk_events) return Ok{};
   }
 }

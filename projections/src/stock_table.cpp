@@ -131,7 +131,8 @@ int StockTable::gather(std::span<const WantedLine> wanted, std::string_view regi
       view.since_us[w * n + i] = since == 0 ? now_us : since;
     }
     const Load& load = d->cells->loads[w];
-    std::int64_t cases = load.day.load(std::memory_order_relaxed) == today ? load.cases.load(std::memory_order_relaxed) : 0;
+    std::int64_t cases =
+        load.day.load(std::memory_order_relaxed) == today ? load.cases.load(std::memory_order_relaxed) : 0;
     const WarehouseInfo& info = d->warehouses[w];
     view.warehouses[w] = MatchWarehouse{info.id,
                                         region_known && info.region_index == region_index,

@@ -14,6 +14,10 @@
 
 namespace ledger {
 
+// StockLineInput, Prices, OrderLineInput, AllocationInput and ApprovalRuleInput are also kept in
+// LedgerState, so snapshots write them (engine/src/state_codec.cpp): a member added to one must be
+// encoded there too (and ledger_state_snapshot_version bumped).
+
 struct StockLineInput {
   std::string sku;
   std::int64_t qty = 0;

@@ -34,6 +34,9 @@ class Engine {
  public:
   // Opens (creating when missing) the log in options.dir and folds it into the decision state,
   // checking every record; a damaged log fails with `corruption` naming the sequence number.
+  // When DIR/snapshots/ledger.snap is sound and of this log's history (ledger/snapshot.hpp), the
+  // state starts from it and only the events after it are folded (and checked); records before it
+  // are then not re-read: `ledger verify` audits the whole log. The engine never writes snapshots.
   static Result<std::unique_ptr<Engine>> open(EngineOptions options);
   // Drains the queue (every submitted command is answered), then stops the writer.
   ~Engine();
@@ -51,6 +54,8 @@ class Engine {
 
   std::uint64_t last_seq() const;
   WriterStats stats() const;
+  // The seq of the snapshot open started from; 0 when it folded the whole log.
+  std::uint64_t restored_from_seq() const;
 
   // Calls `fn(last_seq)` on the writer thread after every commit, from now on. For waking readers
   // and subscribers: keep it to a notify. Its owner removes it before going away.

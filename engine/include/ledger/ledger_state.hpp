@@ -23,6 +23,10 @@
 
 namespace ledger {
 
+// Every record kept in LedgerState is written to snapshots by engine/src/state_codec.cpp: a member
+// added to one must be encoded there too, and ledger_state_snapshot_version bumped (static_asserts
+// on the member counts fail until it is).
+
 struct Balance {
   std::int64_t on_hand = 0;   // units in minus units out
   std::int64_t reserved = 0;  // held by pending reservations
@@ -133,6 +137,10 @@ class LedgerState {
     for (const auto& [prefix, t] : tokens_) fn(prefix, t);
   }
   template <typename F>
+  void for_each_dealer(F&& fn) const {
+    for (const auto& [id, d] : dealers_) fn(id, d);
+  }
+  template <typename F>
   void for_each_sku(F&& fn) const {
     for (const auto& [id, sku] : skus_) fn(id, sku);
   }
@@ -149,6 +157,11 @@ class LedgerState {
   // Every non-zero balance, in no particular order.
   void for_each_balance(const std::function<void(std::string_view location, std::string_view sku,
                                                  const Balance&)>& fn) const;
+  // Every non-zero balance with its key as the change log records it.
+  template <typename F>
+  void for_each_balance_key(F&& fn) const {
+    for (const auto& [key, b] : balances_) fn(key, std::string_view(location_names_[key >> 32]), b);
+  }
   // Reservations still holding stock, earliest deadline first.
   const std::set<std::pair<std::int64_t, std::string>>& pending_deadlines() const { return pending_deadlines_; }
 
@@ -176,6 +189,7 @@ class LedgerState {
  private:
   friend class Fold;
   friend class FoldAccess;
+  friend class StateCodec;  // snapshots (engine/src/state_codec.cpp): a new member must be encoded there
 
   template <typename V>
   static const V* find(const StringMap<V>& map, std::string_view id) {

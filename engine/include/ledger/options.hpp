@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "ledger/clock.hpp"
 
@@ -24,7 +25,11 @@ struct EngineOptions {
   std::size_t map_bytes_initial = 0;  // 0: limits::map_bytes_initial
   std::size_t map_bytes_max = 0;      // 0: limits::map_bytes_max_default
   std::size_t queue_commands_max = 0; // 0: limits::queue_commands_max
-  ProgressFn on_open_progress;        // called while the log is folded at open
+  ProgressFn on_open_progress;        // called while the log is folded at open (total: events to fold)
+  // One readable line when open uses a snapshot (DIR/snapshots/ledger.snap, ledger/snapshot.hpp) or
+  // finds one and ignores it (then it folds the whole log), e.g. "snapshot ledger.snap ignored
+  // (checksum mismatch: the file is damaged): folding the whole log". Called on the opening thread.
+  std::function<void(std::string_view)> on_notice;
 };
 
 }  // namespace ledger

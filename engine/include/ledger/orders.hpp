@@ -55,6 +55,9 @@ inline constexpr std::int64_t order_hold_after_promise_us = 7LL * 24 * 3600 * 1'
 // Days for warehouse load are counted in China time (UTC+8).
 inline std::int64_t china_day_of(std::int64_t ts_us) { return (ts_us + 8LL * 3600 * 1'000'000) / (86400LL * 1'000'000); }
 
+// The records below are kept in LedgerState and written to snapshots by engine/src/state_codec.cpp:
+// a member added to one must be encoded there too (and ledger_state_snapshot_version bumped).
+
 struct OrderUnits {  // per SKU
   std::int64_t ordered = 0, shipped = 0, delivered = 0, returned = 0;
 };
@@ -106,6 +109,10 @@ struct OrderRecord {
   // The stock location units go to: dealer:D, store:S, or customer for members.
   std::string buyer_location() const;
 };
+
+// The floor an order line's unit price is held to: wholesale for a dealer buyer, supply for a store,
+// retail for a member. One rule for the writer's approvals and the projections' price alerts.
+std::int64_t floor_cents_for(const Prices& floors, std::string_view buyer);
 
 struct PresaleBatchRecord {
   std::string sku, warehouse;

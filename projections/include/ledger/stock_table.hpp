@@ -89,8 +89,8 @@ class StockTable {
     StringMap<std::uint32_t> warehouse_index;
     StringMap<std::uint32_t> sku_index;
     std::vector<std::int32_t> case_units;  // by SKU index
-    StringMap<RegionInfo> regions;  // resolved once here: gather looks the ship-to region up once
-    Weights default_weights{};      // for a region without its own
+    StringMap<RegionInfo> regions;         // resolved once here: gather looks the ship-to region up once
+    Weights default_weights{};             // for a region without its own
     std::shared_ptr<Cells> cells;
   };
 

@@ -1,0 +1,69 @@
+// Alerts, folded from the log: low stock (a location's stock position falls to its reorder point),
+// order delays, price violations (a line under its floor), channel conflicts (a dealer selling outside its
+// territory), price changes beyond price_change_alert_pct, expired reservations, and AlertRaised events.
+// Each names the region, dealer and store it concerns so scoped readers see their own. The newest
+// alerts_kept_max are kept.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ledger/projection.hpp"
+#include "ledger/stock_flow.hpp"
+
+namespace ledger {
+
+inline constexpr std::size_t alerts_kept_max = 100'000;
+inline constexpr std::int64_t price_change_alert_pct = 10;
+
+struct AlertRecord {
+  std::uint64_t seq = 0;
+  std::int64_t ts_us = 0;
+  std::string kind;     // low_stock, delay, price, channel_conflict, price_change, reservation_expired, or raised
+  std::string subject;  // what it is about: "order:ID", "dealer:D", "store:S|SKU", "sku:ID"...
+  std::string message;
+  std::string region, dealer, store;  // scope; empty when it concerns no such party
+  bool operator==(const AlertRecord&) const = default;
+};
+
+bool is_alert_kind(std::string_view kind);
+
+class Alerts final : public Projection {
+ public:
+  // Low stock reads the flow's demand: `flow` is folded before this, every event.
+  explicit Alerts(const StockFlow& flow) : flow_(flow) {}
+  std::string_view name() const override { return "alerts"; }
+  std::uint32_t version() const override { return 1; }
+  void apply(const FoldStep& step) override;
+  void save(SnapshotWriter& out) const override;
+  Status load(SnapshotReader& in) override;
+  std::string render() const override;
+
+  // Alerts after `after_seq`, oldest first, at most `limit`, that pass `visible`.
+  template <typename Visible>
+  std::vector<AlertRecord> query(std::string_view kind, std::uint64_t after_seq, std::size_t limit,
+                                 Visible&& visible) const {
+    std::vector<AlertRecord> out;
+    auto it = std::upper_bound(alerts_.begin(), alerts_.end(), after_seq,
+                               [](std::uint64_t seq, const AlertRecord& a) { return seq < a.seq; });
+    for (; it != alerts_.end() && out.size() < limit; ++it) {
+      if ((kind.empty() || it->kind == kind) && visible(*it)) out.push_back(*it);
+    }
+    return out;
+  }
+  std::uint64_t dropped() const { return dropped_; }
+  std::size_t size() const { return alerts_.size(); }
+
+ private:
+  void raise(const FoldStep& step, AlertRecord alert);
+
+  const StockFlow& flow_;
+  std::deque<AlertRecord> alerts_;          // by seq
+  std::uint64_t dropped_ = 0;               // older alerts let go
+  std::set<std::string, std::less<>> low_;  // "location|sku" now at or under its reorder point
+};
+
+}  // namespace ledger

@@ -1,0 +1,196 @@
+#include "ledger/alerts.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "ledger/order_facts.hpp"
+
+namespace ledger {
+
+bool is_alert_kind(std::string_view kind) {
+  for (std::string_view k :
+       {"low_stock", "delay", "price", "channel_conflict", "price_change", "reservation_expired"}) {
+    if (k == kind) return true;
+  }
+  return false;
+}
+
+namespace {
+const char* level_name(fb::PriceLevel level) {
+  switch (level) {
+    case fb::PriceLevel::wholesale: return "wholesale";
+    case fb::PriceLevel::supply: return "supply";
+    default: return "retail";
+  }
+}
+
+// Region, dealer and store of a stock location.
+void scope_of_location(const LedgerState& state, std::string_view location, AlertRecord& a) {
+  if (auto w = party_id(location, "warehouse"); !w.empty()) {
+    if (const auto* rec = state.warehouse(w)) a.region = rec->region;
+  } else if (auto d = party_id(location, "dealer"); !d.empty()) {
+    a.dealer = std::string(d);
+    if (const auto* rec = state.dealer(d)) a.region = rec->region;
+  } else if (auto s = party_id(location, "store"); !s.empty()) {
+    a.store = std::string(s);
+    if (const auto* rec = state.store(s)) {
+      a.dealer = rec->dealer;
+      a.region = rec->region;
+    }
+  }
+}
+
+void scope_of_order(const LedgerState& state, const OrderRecord& order, AlertRecord& a) {
+  OrderKeys k = order_keys(state, order);
+  a.region = std::string(k.region);
+  a.dealer = std::string(k.dealer);
+  a.store = std::string(k.store);
+}
+
+std::string_view text(const flatbuffers::String* s) { return s == nullptr ? std::string_view() : s->string_view(); }
+}  // namespace
+
+void Alerts::raise(const FoldStep& step, AlertRecord alert) {
+  alert.seq = step.event.seq();
+  alert.ts_us = step.event.ts_us();
+  alerts_.push_back(std::move(alert));
+  if (alerts_.size() > alerts_kept_max) {
+    alerts_.pop_front();
+    ++dropped_;
+  }
+}
+
+void Alerts::apply(const FoldStep& step) {
+  const fb::Event& e = step.event;
+  const LedgerState& state = step.state;
+  switch (e.body_type()) {
+    case fb::Body::OrderPlaced: {
+      std::string_view id = text(e.body_as_OrderPlaced()->id());
+      const OrderRecord* o = state.order(id);
+      if (o == nullptr) break;
+      OrderViolations v = order_violations(state, *o);
+      if (!v.below_floor_sku.empty()) {
+        AlertRecord a{.kind = "price", .subject = fmt::format("order:{}", id)};
+        a.message = fmt::format("{} sold {} at {} cents, under its floor of {} cents for {}", o->seller,
+                                v.below_floor_sku, v.below_floor_price_cents, v.floor_cents, o->buyer);
+        scope_of_order(state, *o, a);
+        raise(step, std::move(a));
+      }
+      if (v.outside_territory) {
+        AlertRecord a{.kind = "channel_conflict", .subject = fmt::format("order:{}", id)};
+        a.message = fmt::format("{} sold to {} outside its territory", o->seller, o->buyer);
+        scope_of_order(state, *o, a);
+        raise(step, std::move(a));
+      }
+      break;
+    }
+    case fb::Body::OrderDelayWarned: {
+      const auto* w = e.body_as_OrderDelayWarned();
+      const OrderRecord* o = state.order(text(w->id()));
+      AlertRecord a{.kind = "delay", .subject = fmt::format("order:{}", text(w->id()))};
+      a.message = fmt::format("order {} missed its {} milestone due at {} us", text(w->id()), text(w->milestone()),
+                              w->due_us());
+      if (o != nullptr) scope_of_order(state, *o, a);
+      raise(step, std::move(a));
+      break;
+    }
+    case fb::Body::PriceChanged: {
+      const auto* p = e.body_as_PriceChanged();
+      std::int64_t before = p->previous_cents(), after = p->price_cents();
+      std::int64_t change = after > before ? after - before : before - after;
+      // |after - before| > pct% of before, in integers; any change from 0 counts.
+      if (static_cast<__int128>(change) * 100 > static_cast<__int128>(price_change_alert_pct) * before) {
+        AlertRecord a{.kind = "price_change", .subject = fmt::format("sku:{}", text(p->sku()))};
+        a.message = fmt::format("{} price of {} changed from {} to {} cents", level_name(p->level()), text(p->sku()),
+                                before, after);
+        raise(step, std::move(a));
+      }
+      break;
+    }
+    case fb::Body::ReservationExpired: {
+      const auto* r = e.body_as_ReservationExpired();
+      const ReservationRecord* rec = state.reservation(text(r->id()));
+      AlertRecord a{.kind = "reservation_expired", .subject = fmt::format("reservation:{}", text(r->id()))};
+      a.message =
+          fmt::format("reservation {} expired at {} us; its stock is available again", text(r->id()), r->deadline_us());
+      if (rec != nullptr) scope_of_location(state, rec->from, a);
+      raise(step, std::move(a));
+      break;
+    }
+    case fb::Body::AlertRaised: {
+      const auto* r = e.body_as_AlertRaised();
+      AlertRecord a{.kind = std::string(text(r->kind())),
+                    .subject = std::string(text(r->subject())),
+                    .message = std::string(text(r->message()))};
+      scope_of_location(state, a.subject, a);
+      raise(step, std::move(a));
+      break;
+    }
+    default: break;
+  }
+  // Low stock: raised when a location's position falls to its reorder point, once until it recovers.
+  for (const StockDelta& d : step.deltas) {
+    if (party_id(d.location, "warehouse").empty() && party_id(d.location, "dealer").empty() &&
+        party_id(d.location, "store").empty()) {
+      continue;
+    }
+    ReplenishmentRow r = flow_.replenishment_of(state, d.location, d.sku);
+    std::string key = fmt::format("{}|{}", d.location, d.sku);
+    auto it = low_.find(key);
+    if (!r.low_stock) {
+      if (it != low_.end()) low_.erase(it);
+      continue;
+    }
+    if (it != low_.end()) continue;
+    low_.insert(key);
+    AlertRecord a{.kind = "low_stock", .subject = key};
+    a.message = fmt::format("{} at {}: {} available and {} inbound, reorder point {}; suggest {} more", d.sku,
+                            d.location, r.available, r.inbound, r.reorder_point, r.suggested_qty);
+    scope_of_location(state, d.location, a);
+    raise(step, std::move(a));
+  }
+}
+
+void Alerts::save(SnapshotWriter& out) const {
+  out.u64(dropped_);
+  out.u64(alerts_.size());
+  for (const auto& a : alerts_) {
+    out.u64(a.seq);
+    out.i64(a.ts_us);
+    for (const auto* s : {&a.kind, &a.subject, &a.message, &a.region, &a.dealer, &a.store}) out.str(*s);
+  }
+  out.u64(low_.size());
+  for (const auto& k : low_) out.str(k);
+}
+
+Status Alerts::load(SnapshotReader& in) {
+  alerts_.clear();
+  low_.clear();
+  dropped_ = in.u64();
+  std::uint64_t n = in.count(64);
+  for (std::uint64_t i = 0; i < n && in.ok(); ++i) {
+    AlertRecord a;
+    a.seq = in.u64();
+    a.ts_us = in.i64();
+    for (auto* s : {&a.kind, &a.subject, &a.message, &a.region, &a.dealer, &a.store}) *s = in.str();
+    if (!alerts_.empty() && a.seq < alerts_.back().seq) in.fail();
+    alerts_.push_back(std::move(a));
+  }
+  n = in.count(8);
+  for (std::uint64_t i = 0; i < n && in.ok(); ++i) low_.insert(in.str());
+  if (!in.ok()) return make_error(ErrorCode::corruption, "alerts: the snapshot does not decode");
+  return Ok{};
+}
+
+std::string Alerts::render() const {
+  std::string out = fmt::format("dropped={}\n", dropped_);
+  for (const auto& a : alerts_) {
+    out += fmt::format("{} {} {} {} [{}|{}|{}] {}\n", a.seq, a.ts_us, a.kind, a.subject, a.region, a.dealer, a.store,
+                       a.message);
+  }
+  for (const auto& k : low_) out += fmt::format("low {}\n", k);
+  return out;
+}
+
+}  // namespace ledger

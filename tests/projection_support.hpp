@@ -1,0 +1,64 @@
+// Test helpers for the read model and its projections.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <future>
+#include <string>
+
+#include "ledger/live_state.hpp"
+#include "ledger/read_model.hpp"
+#include "ledger/verify.hpp"
+
+namespace test {
+
+inline std::string render_model(const ledger::ReadModel& m) {
+  std::string out;
+  for (const auto& [name, text] : m.render_all()) out += "## " + name + "\n" + text;
+  return out;
+}
+
+inline std::string render_model(const ledger::LiveState& live) {
+  return live.read_model([](const ledger::ReadModel& m, std::uint64_t) { return render_model(m); });
+}
+
+// Compares two renders, naming the first line that differs (whole renders are too long to print).
+inline void require_same_models(const std::string& got, const std::string& want) {
+  if (got == want) return;
+  std::size_t line = 1, i = 0;
+  while (i < got.size() && i < want.size() && got[i] == want[i]) line += got[i++] == '\n';
+  auto line_at = [](const std::string& s, std::size_t at) {
+    std::size_t b = s.rfind('\n', at == 0 ? 0 : at - 1);
+    b = b == std::string::npos ? 0 : b + 1;
+    return s.substr(b, s.find('\n', b) - b);
+  };
+  FAIL("models differ at line " << line << "\n got: " << line_at(got, i) << "\nwant: " << line_at(want, i));
+}
+
+inline std::unique_ptr<ledger::LiveState> start_live(ledger::Engine& engine, ledger::LiveOptions options = {}) {
+  auto live = ledger::LiveState::start(engine, std::move(options));
+  REQUIRE_MESSAGE(live.ok(), (live.ok() ? "" : live.error().to_string()));
+  return std::move(*live);
+}
+
+inline void wait_applied(ledger::LiveState& live, std::uint64_t seq) {
+  std::promise<void> applied;
+  live.when_applied(seq, [&] { applied.set_value(); });
+  applied.get_future().wait();
+}
+
+// The read model restored from the snapshots in `dir` (the log there confirms them).
+inline std::unique_ptr<ledger::ReadModel> restore_model(const std::filesystem::path& dir) {
+  auto restored = ledger::ReadModel::restore(dir, [&](std::uint64_t seq) -> std::optional<ledger::Hash32> {
+    std::optional<ledger::Hash32> found;
+    (void)ledger::scan_log(dir, seq, 1, [&](const ledger::fb::Event& e, const ledger::Hash32& h) {
+      if (e.seq() == seq) found = h;
+      return false;
+    });
+    return found;
+  });
+  REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().to_string()));
+  return std::move(*restored);
+}
+
+}  // namespace test
