@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "ledger/event_json.hpp"
 #include "ledger/fold.hpp"
 #include "ledger/hash.hpp"
+#include "ledger/import.hpp"
 #include "ledger/read_model.hpp"
 #include "ledger/snapshot.hpp"
 #include "ledger/verify.hpp"
@@ -42,8 +44,14 @@ const char* const usage_text = R"(ledger: audit a ledger data directory from its
       invariant (stock conserved per SKU, no negative available), the stream and idempotency
       indexes. Prints the first violation with its sequence number (exit 1), or a summary.
   ledger export --data DIR [--output FILE] [--from-seq N] [--to-seq N] [--from-us T] [--to-us T]
-                [--kinds K1,K2] [--stream S]
-      events as JSON lines {seq, ts_us, kind, stream, actor, chain_hash, ...body}.
+                [--kinds K1,K2] [--stream S] [--raw]
+      events as JSON lines {seq, ts_us, kind, stream, actor, chain_hash, ...body}. --raw adds each
+      event's stored bytes ("raw", base64) and its command's fingerprint ("command_fingerprint"),
+      what import needs to rebuild the log exactly.
+  ledger import --data DIR [--input FILE]
+      the JSON lines of a whole `export --raw` (stdin when no --input) into an empty data directory;
+      every record is checked (buffer, sequence, chain hash, fold, invariants): the copy has the
+      same chain hash, or nothing is written and the first bad line is named (exit 1).
   ledger stats --data DIR [--json] [--top N]
       events per kind and per day (UTC), log size, the largest streams.
   ledger trace --data DIR (--order ID | --location LOC --sku SKU | --lot LOT) [--json]
@@ -79,7 +87,7 @@ struct UsageError {
 
 Args parse_args(int argc, char** argv) {
   Args a;
-  static const std::vector<std::string> flag_names = {"--json", "--help", "-h"};
+  static const std::vector<std::string> flag_names = {"--json", "--help", "-h", "--raw"};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (std::find(flag_names.begin(), flag_names.end(), arg) != flag_names.end()) {
@@ -145,6 +153,63 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_{};
 };
+
+// Base64 (RFC 4648, with padding) for the raw event bytes of export --raw.
+constexpr char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void append_base64(std::string& out, std::span<const std::uint8_t> bytes) {
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    std::uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    for (int shift : {18, 12, 6, 0}) out += base64_alphabet[(v >> shift) & 63];
+  }
+  if (i < bytes.size()) {
+    std::uint32_t v = bytes[i] << 16;
+    if (i + 1 < bytes.size()) v |= bytes[i + 1] << 8;
+    out += base64_alphabet[(v >> 18) & 63];
+    out += base64_alphabet[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? base64_alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+}
+
+std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::vector<std::uint8_t> out;
+  out.reserve(text.size() / 4 * 3);
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    int a = value(text[i]), b = value(text[i + 1]);
+    bool last = i + 4 == text.size();
+    int c = last && text[i + 2] == '=' ? 0 : value(text[i + 2]);
+    int d = last && text[i + 3] == '=' ? 0 : value(text[i + 3]);
+    if (a < 0 || b < 0 || c < 0 || d < 0) return std::nullopt;
+    std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    out.push_back(static_cast<std::uint8_t>(v >> 16));
+    if (!(last && text[i + 2] == '=')) out.push_back(static_cast<std::uint8_t>(v >> 8));
+    if (!(last && text[i + 3] == '=')) out.push_back(static_cast<std::uint8_t>(v));
+  }
+  return out;
+}
+
+std::optional<Hash32> parse_hash_hex(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  Hash32 h{};
+  for (std::size_t i = 0; i < 32; ++i) {
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, v, 16);
+    if (ec != std::errc() || end != hex.data() + 2 * i + 2) return std::nullopt;
+    h[i] = static_cast<std::uint8_t>(v);
+  }
+  return h;
+}
 
 std::string require_data(const Args& a) {
   std::string dir = a.get("--data");
@@ -244,17 +309,44 @@ int cmd_export(const Args& a) {
   EventJson renderer;
   std::string line;
   std::uint64_t written = 0;
-  auto st = for_each_event(dir, from, to, "export", [&](const fb::Event& e, const Hash32& h) {
-    if (e.ts_us() < from_us || e.ts_us() > to_us) return true;
+  bool raw = a.flags.count("--raw") != 0;
+  auto wanted = [&](const fb::Event& e) {
+    if (e.ts_us() < from_us || e.ts_us() > to_us) return false;
     if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), fb::EnumNameBody(e.body_type())) == kinds.end())
-      return true;
-    if (!stream.empty() && fb_str(e.stream()) != stream) return true;
-    line = renderer.render(e, h);
+      return false;
+    return stream.empty() || fb_str(e.stream()) == stream;
+  };
+  auto write_line = [&] {
     line += '\n';
     out->write(line.data(), static_cast<std::streamsize>(line.size()));
     ++written;
     return static_cast<bool>(*out);
-  });
+  };
+  Status st;
+  if (!raw) {
+    st = for_each_event(dir, from, to, "export", [&](const fb::Event& e, const Hash32& h) {
+      if (!wanted(e)) return true;
+      line = renderer.render(e, h);
+      return write_line();
+    });
+  } else {
+    auto last = log_last_seq(dir);
+    if (!last) return report_failure(last.error(), false);
+    std::uint64_t end = std::min(to, *last);
+    Progress progress("export");
+    st = from > end ? Status(Ok{}) : scan_log_records(dir, from, end - from + 1, [&](const LogRecordView& r) {
+      if ((r.event.seq() & 1023) == 0) progress.update(r.event.seq() - from + 1, end - from + 1);
+      if (!wanted(r.event)) return true;
+      line = renderer.render(r.event, r.chain_hash);
+      line.pop_back();  // the closing brace: the raw fields go inside the object
+      line += ",\"raw\":\"";
+      append_base64(line, r.bytes);
+      line += '"';
+      if (r.command_fingerprint) line += fmt::format(",\"command_fingerprint\":\"{}\"", to_hex(*r.command_fingerprint));
+      line += '}';
+      return write_line();
+    });
+  }
   if (!st) return report_failure(st.error(), false);
   out->flush();
   if (!*out) {
@@ -588,6 +680,82 @@ int cmd_as_of(const Args& a) {
   return exit_ok;
 }
 
+int cmd_import(const Args& a) {
+  std::string dir = require_data(a);
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (a.has("--input") && a.get("--input") != "-") {
+    file.open(a.get("--input"), std::ios::binary);
+    if (!file) {
+      std::cerr << fmt::format("ledger: cannot read {}: {}\n", a.get("--input"), std::strerror(errno));
+      return exit_unreadable;
+    }
+    in = &file;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::cerr << fmt::format("ledger: cannot create {}: {}\n", dir, ec.message());
+    return exit_unreadable;
+  }
+  std::string line;
+  std::uint64_t line_no = 0;
+  Progress progress("import");
+  auto next = [&]() -> Result<std::optional<ImportRecord>> {
+    auto fail = [&](std::string why) {
+      return make_error(ErrorCode::invalid_argument, fmt::format("line {}: {}", line_no, why));
+    };
+    do {
+      if (!std::getline(*in, line)) return std::optional<ImportRecord>{};
+      ++line_no;
+    } while (line.empty());
+    boost::system::error_code jec;
+    boost::json::value v = boost::json::parse(line, jec);
+    if (jec || !v.is_object()) return fail("not a JSON object");
+    const auto& o = v.as_object();
+    const auto* raw = o.if_contains("raw");
+    if (raw == nullptr || !raw->is_string()) return fail("no \"raw\" field: export with --raw to import");
+    ImportRecord r;
+    auto bytes = decode_base64(raw->as_string());
+    if (!bytes) return fail("\"raw\" is not base64");
+    r.bytes = std::move(*bytes);
+    if (const auto* h = o.if_contains("chain_hash"); h != nullptr) {
+      auto hash = h->is_string() ? parse_hash_hex(h->as_string()) : std::nullopt;
+      if (!hash) return fail("\"chain_hash\" is not 64 hex digits");
+      r.chain_hash = hash;
+    }
+    if (const auto* f = o.if_contains("command_fingerprint"); f != nullptr) {
+      auto hash = f->is_string() ? parse_hash_hex(f->as_string()) : std::nullopt;
+      if (!hash) return fail("\"command_fingerprint\" is not 64 hex digits");
+      r.command_fingerprint = hash;
+    }
+    // The readable fields must say what the bytes say: an edited line is refused, not half-applied.
+    if (flatbuffers::Verifier verifier(r.bytes.data(), r.bytes.size()); fb::VerifyEventBuffer(verifier)) {
+      const fb::Event& e = *fb::GetEvent(r.bytes.data());
+      const auto* seq = o.if_contains("seq");
+      const auto* kind = o.if_contains("kind");
+      if (seq == nullptr || !seq->is_int64() || static_cast<std::uint64_t>(seq->as_int64()) != e.seq() ||
+          kind == nullptr || !kind->is_string() || kind->as_string() != fb::EnumNameBody(e.body_type())) {
+        return fail("its seq or kind differs from its raw bytes");
+      }
+    }
+    if ((line_no & 1023) == 0) progress.update(line_no, line_no);
+    return std::optional<ImportRecord>(std::move(r));
+  };
+  auto st = import_log(dir, next);
+  progress.done();
+  if (!st) {
+    // Input errors name their line; a record the checks refuse is named by its seq (its line, in a whole export).
+    std::cerr << fmt::format("ledger: import refused, nothing written: {}\n", st.error().to_string());
+    return st.error().code == ErrorCode::illegal_transition                                            ? exit_usage
+           : st.error().code == ErrorCode::storage_error || st.error().code == ErrorCode::storage_full ? exit_unreadable
+                                                                                                       : exit_invalid;
+  }
+  auto last = log_last_seq(dir);
+  std::cout << fmt::format("imported {} events into {}\n", last ? *last : 0, dir);
+  return exit_ok;
+}
+
 // The first lines where two renders differ, at most `max_lines` of each side.
 std::vector<std::string> render_differences(const std::string& stored, const std::string& rebuilt,
                                             std::size_t max_lines) {
@@ -702,6 +870,7 @@ int main(int argc, char** argv) {
     if (args.command == "trace") return cmd_trace(args);
     if (args.command == "as-of") return cmd_as_of(args);
     if (args.command == "rebuild") return cmd_rebuild(args);
+    if (args.command == "import") return cmd_import(args);
     throw UsageError{fmt::format("unknown subcommand '{}'", args.command)};
   } catch (const UsageError& e) {
     std::cerr << "ledger: " << e.message << "\nrun 'ledger --help' for the subcommands\n";

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <sstream>
 
 #include "ledger/location.hpp"
 #include "ledger/sales_board.hpp"
@@ -223,6 +224,91 @@ TEST_CASE("rebuild compares the stored projections with a rebuild from the log a
   Run none = run_cli({"rebuild", "--data", dir});
   CHECK(none.exit_code == 0);
   CHECK(none.out.find("no stored snapshots") != std::string::npos);
+}
+
+namespace {
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+void write_lines(const std::filesystem::path& path, const std::vector<std::string>& lines) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  for (const auto& l : lines) out << l << "\n";
+}
+}  // namespace
+
+TEST_CASE("export --raw then import rebuilds the log exactly: same chain hash, same state, same index") {
+  History log;
+  std::string dir = log.h.dir.path().string();
+  std::string original = log.h.render();
+  log.close();
+  Run exported = run_cli({"export", "--data", dir, "--raw"});
+  REQUIRE(exported.exit_code == 0);
+  auto lines = lines_of(exported.out);
+  REQUIRE(lines.size() > 20);
+  test::TempDir scratch;
+  auto file = scratch.path() / "log.jsonl";
+  write_lines(file, lines);
+  std::string copy = (scratch.path() / "copy").string();
+  Run imported = run_cli({"import", "--data", copy, "--input", file.string()});
+  REQUIRE_MESSAGE(imported.exit_code == 0, imported.out);
+  auto before = boost::json::parse(run_cli({"verify", "--data", dir, "--json"}).out);
+  Run verify_copy = run_cli({"verify", "--data", copy, "--json"});
+  REQUIRE_MESSAGE(verify_copy.exit_code == 0, verify_copy.out);  // the idempotency index came along too
+  auto after = boost::json::parse(verify_copy.out);
+  CHECK(after.at("chain_hash") == before.at("chain_hash"));
+  CHECK(after.at("events") == before.at("events"));
+  CHECK(after.at("commands") == before.at("commands"));
+  auto folded = fold_log(copy);
+  REQUIRE(folded.ok());
+  CHECK(folded->render() == original);
+  // Into a directory that has events: refused, exit 2, nothing changed.
+  CHECK(run_cli({"import", "--data", copy, "--input", file.string()}).exit_code == 2);
+  CHECK(boost::json::parse(run_cli({"verify", "--data", copy, "--json"}).out).at("chain_hash") == before.at("chain_hash"));
+
+  // Damaged input: exit 1, and nothing is left behind.
+  auto refused = [&](const std::vector<std::string>& damaged, const char* what) {
+    INFO(what);
+    write_lines(file, damaged);
+    std::string target = (scratch.path() / "bad").string();
+    std::filesystem::remove_all(target);
+    Run r = run_cli({"import", "--data", target, "--input", file.string()});
+    CHECK(r.exit_code == 1);
+    auto left = log_last_seq(target);
+    CHECK((!left.ok() || *left == 0));
+  };
+  auto flip_raw = lines;
+  {
+    auto j = boost::json::parse(flip_raw[5]).as_object();
+    std::string raw(j.at("raw").as_string());
+    raw[raw.size() / 2] = raw[raw.size() / 2] == 'A' ? 'B' : 'A';
+    j["raw"] = raw;
+    flip_raw[5] = boost::json::serialize(j);
+  }
+  refused(flip_raw, "one event's bytes changed");
+  auto swapped = lines;
+  std::swap(swapped[7], swapped[8]);
+  refused(swapped, "two events swapped");
+  auto dropped = lines;
+  dropped.erase(dropped.begin() + 9);
+  refused(dropped, "an event missing");
+  auto edited = lines;
+  {
+    auto j = boost::json::parse(edited[3]).as_object();
+    j["seq"] = 99;
+    edited[3] = boost::json::serialize(j);
+  }
+  refused(edited, "a readable field edited");
+  Run plain = run_cli({"export", "--data", dir});
+  refused(lines_of(plain.out), "an export without --raw");
+  auto cut = lines;
+  cut.resize(cut.size() - 1);
+  // Cutting the log at a command's end is a shorter log, fine; cutting inside a command is not.
+  bool inside = boost::json::parse(cut.back()).as_object().if_contains("command_fingerprint") == nullptr &&
+                !boost::json::parse(cut.back()).at("command_id").as_string().empty();
+  if (inside) refused(cut, "a command cut in half");
 }
 
 TEST_CASE("a damaged log fails verify with exit 1 at the damaged sequence; bad usage exits 2, no log exits 3") {
