@@ -49,12 +49,19 @@ void scope_of_order(const LedgerState& state, const OrderRecord& order, AlertRec
 }
 
 std::string_view text(const flatbuffers::String* s) { return s == nullptr ? std::string_view() : s->string_view(); }
+
+AlertRecord alert(std::string_view kind, std::string_view subject) {
+  AlertRecord a;
+  a.kind = std::string(kind);
+  a.subject = std::string(subject);
+  return a;
+}
 }  // namespace
 
-void Alerts::raise(const FoldStep& step, AlertRecord alert) {
-  alert.seq = step.event.seq();
-  alert.ts_us = step.event.ts_us();
-  alerts_.push_back(std::move(alert));
+void Alerts::raise(const FoldStep& step, AlertRecord record) {
+  record.seq = step.event.seq();
+  record.ts_us = step.event.ts_us();
+  alerts_.push_back(std::move(record));
   if (alerts_.size() > alerts_kept_max) {
     alerts_.pop_front();
     ++dropped_;
@@ -71,14 +78,14 @@ void Alerts::apply(const FoldStep& step) {
       if (o == nullptr) break;
       OrderViolations v = order_violations(state, *o);
       if (!v.below_floor_sku.empty()) {
-        AlertRecord a{.kind = "price", .subject = fmt::format("order:{}", id)};
+        AlertRecord a = alert("price", fmt::format("order:{}", id));
         a.message = fmt::format("{} sold {} at {} cents, under its floor of {} cents for {}", o->seller,
                                 v.below_floor_sku, v.below_floor_price_cents, v.floor_cents, o->buyer);
         scope_of_order(state, *o, a);
         raise(step, std::move(a));
       }
       if (v.outside_territory) {
-        AlertRecord a{.kind = "channel_conflict", .subject = fmt::format("order:{}", id)};
+        AlertRecord a = alert("channel_conflict", fmt::format("order:{}", id));
         a.message = fmt::format("{} sold to {} outside its territory", o->seller, o->buyer);
         scope_of_order(state, *o, a);
         raise(step, std::move(a));
@@ -88,7 +95,7 @@ void Alerts::apply(const FoldStep& step) {
     case fb::Body::OrderDelayWarned: {
       const auto* w = e.body_as_OrderDelayWarned();
       const OrderRecord* o = state.order(text(w->id()));
-      AlertRecord a{.kind = "delay", .subject = fmt::format("order:{}", text(w->id()))};
+      AlertRecord a = alert("delay", fmt::format("order:{}", text(w->id())));
       a.message = fmt::format("order {} missed its {} milestone due at {} us", text(w->id()), text(w->milestone()),
                               w->due_us());
       if (o != nullptr) scope_of_order(state, *o, a);
@@ -101,7 +108,7 @@ void Alerts::apply(const FoldStep& step) {
       std::int64_t change = after > before ? after - before : before - after;
       // |after - before| > pct% of before, in integers; any change from 0 counts.
       if (static_cast<__int128>(change) * 100 > static_cast<__int128>(price_change_alert_pct) * before) {
-        AlertRecord a{.kind = "price_change", .subject = fmt::format("sku:{}", text(p->sku()))};
+        AlertRecord a = alert("price_change", fmt::format("sku:{}", text(p->sku())));
         a.message = fmt::format("{} price of {} changed from {} to {} cents", level_name(p->level()), text(p->sku()),
                                 before, after);
         raise(step, std::move(a));
@@ -111,7 +118,7 @@ void Alerts::apply(const FoldStep& step) {
     case fb::Body::ReservationExpired: {
       const auto* r = e.body_as_ReservationExpired();
       const ReservationRecord* rec = state.reservation(text(r->id()));
-      AlertRecord a{.kind = "reservation_expired", .subject = fmt::format("reservation:{}", text(r->id()))};
+      AlertRecord a = alert("reservation_expired", fmt::format("reservation:{}", text(r->id())));
       a.message =
           fmt::format("reservation {} expired at {} us; its stock is available again", text(r->id()), r->deadline_us());
       if (rec != nullptr) scope_of_location(state, rec->from, a);
@@ -120,9 +127,8 @@ void Alerts::apply(const FoldStep& step) {
     }
     case fb::Body::AlertRaised: {
       const auto* r = e.body_as_AlertRaised();
-      AlertRecord a{.kind = std::string(text(r->kind())),
-                    .subject = std::string(text(r->subject())),
-                    .message = std::string(text(r->message()))};
+      AlertRecord a = alert(text(r->kind()), text(r->subject()));
+      a.message = std::string(text(r->message()));
       scope_of_location(state, a.subject, a);
       raise(step, std::move(a));
       break;
@@ -144,7 +150,7 @@ void Alerts::apply(const FoldStep& step) {
     }
     if (it != low_.end()) continue;
     low_.insert(key);
-    AlertRecord a{.kind = "low_stock", .subject = key};
+    AlertRecord a = alert("low_stock", key);
     a.message = fmt::format("{} at {}: {} available and {} inbound, reorder point {}; suggest {} more", d.sku,
                             d.location, r.available, r.inbound, r.reorder_point, r.suggested_qty);
     scope_of_location(state, d.location, a);

@@ -58,7 +58,7 @@ class Alerts final : public Projection {
   std::size_t size() const { return alerts_.size(); }
 
  private:
-  void raise(const FoldStep& step, AlertRecord alert);
+  void raise(const FoldStep& step, AlertRecord record);
 
   const StockFlow& flow_;
   std::deque<AlertRecord> alerts_;          // by seq
