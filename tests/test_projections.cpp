@@ -286,6 +286,32 @@ TEST_CASE("dealer health: the top fifth by score earn terms; a cancelled sale lo
   CHECK(all[0].components.fulfilment_rate == doctest::Approx(0.0));
 }
 
+// ---------------------------------------------------------------- alerts
+
+TEST_CASE("alerts: a reservation is warned about once a day before its deadline, then when it expires") {
+  Harness h;
+  network(h);
+  h.ok(CreateReservation{"R-LATER", "warehouse:W1", "dealer:D1", {{"A", 5, {}}}, test::t0_us + 30 * hour_us});
+  h.ok(CreateReservation{"R-SOON", "warehouse:W1", "dealer:D1", {{"B", 2, {}}}, test::t0_us + 2 * hour_us});
+  auto kinds = [&](const char* kind) {
+    auto m = rebuild(h);
+    std::string out;
+    for (const auto& a : m->alerts().query(kind, 0, 100, [](const AlertRecord&) { return true; }))
+      out += a.subject + ";";
+    return out;
+  };
+  CHECK(kinds("reservation_expiring") == "reservation:R-SOON;");  // created already that close
+  h.clock->advance_us(7 * hour_us);  // R-LATER is now 23 hours away; R-SOON's deadline has passed
+  h.ok(DefineRegion{"R1", "East"});  // a batch: the writer expires R-SOON first
+  CHECK(kinds("reservation_expiring") == "reservation:R-SOON;reservation:R-LATER;");
+  CHECK(kinds("reservation_expired") == "reservation:R-SOON;");
+  h.ok(DefineRegion{"R1", "East"});
+  CHECK(kinds("reservation_expiring") == "reservation:R-SOON;reservation:R-LATER;");  // once each
+  auto m = rebuild(h);
+  auto later = m->alerts().query("reservation_expiring", 0, 100, [](const AlertRecord&) { return true; });
+  CHECK(later.back().region == "R1");
+}
+
 // ---------------------------------------------------------------- snapshots
 
 namespace {

@@ -330,7 +330,7 @@ void Service::board_reads(Call& call) {
     std::string kind = call.q("kind");
     if (!kind.empty() && !is_alert_kind(kind)) {
       return fail(bad_request("unknown_kind",
-                              "kind is low_stock, delay, price, channel_conflict, price_change or reservation_expired",
+                              "kind is low_stock, delay, price, channel_conflict, price_change, reservation_expiring or reservation_expired",
                               "kind"));
     }
     std::uint64_t after_seq = 0;

@@ -135,6 +135,27 @@ void Alerts::apply(const FoldStep& step) {
     }
     default: break;
   }
+  // Reservations whose deadline comes within reservation_warning_us of this event's time, once each, in
+  // deadline order (the watermark); one created already that close is warned about at once.
+  auto warn_expiring = [&](std::int64_t deadline, const std::string& id) {
+    const ReservationRecord* rec = state.reservation(id);
+    AlertRecord a = alert("reservation_expiring", fmt::format("reservation:{}", id));
+    a.message = fmt::format("reservation {} holds stock until {} us; it expires then unless posted", id, deadline);
+    if (rec != nullptr) scope_of_location(state, rec->from, a);
+    raise(step, std::move(a));
+  };
+  std::int64_t horizon = e.ts_us() + reservation_warning_us;
+  const auto& pending = state.pending_deadlines();
+  const auto before = expiring_watermark_;  // what sorts at or under it the loop cannot reach
+  for (auto it = pending.upper_bound(expiring_watermark_); it != pending.end() && it->first <= horizon; ++it) {
+    warn_expiring(it->first, it->second);
+    expiring_watermark_ = *it;
+  }
+  if (e.body_type() == fb::Body::ReservationCreated) {
+    const auto* c = e.body_as_ReservationCreated();
+    std::pair<std::int64_t, std::string> key{c->deadline_us(), std::string(text(c->id()))};
+    if (key <= before && key.first > e.ts_us() && key.first <= horizon) warn_expiring(key.first, key.second);
+  }
   // Low stock: raised when a location's position falls to its reorder point, once until it recovers.
   for (const StockDelta& d : step.deltas) {
     if (party_id(d.location, "warehouse").empty() && party_id(d.location, "dealer").empty() &&
@@ -160,6 +181,8 @@ void Alerts::apply(const FoldStep& step) {
 
 void Alerts::save(SnapshotWriter& out) const {
   out.u64(dropped_);
+  out.i64(expiring_watermark_.first);
+  out.str(expiring_watermark_.second);
   out.u64(alerts_.size());
   for (const auto& a : alerts_) {
     out.u64(a.seq);
@@ -174,6 +197,8 @@ Status Alerts::load(SnapshotReader& in) {
   alerts_.clear();
   low_.clear();
   dropped_ = in.u64();
+  expiring_watermark_.first = in.i64();
+  expiring_watermark_.second = in.str();
   std::uint64_t n = in.count(64);
   for (std::uint64_t i = 0; i < n && in.ok(); ++i) {
     AlertRecord a;
@@ -190,7 +215,8 @@ Status Alerts::load(SnapshotReader& in) {
 }
 
 std::string Alerts::render() const {
-  std::string out = fmt::format("dropped={}\n", dropped_);
+  std::string out = fmt::format("dropped={} expiring_watermark={}:{}\n", dropped_, expiring_watermark_.first,
+                                expiring_watermark_.second);
   for (const auto& a : alerts_) {
     out += fmt::format("{} {} {} {} [{}|{}|{}] {}\n", a.seq, a.ts_us, a.kind, a.subject, a.region, a.dealer, a.store,
                        a.message);

@@ -1,10 +1,12 @@
 // Alerts, folded from the log: low stock (a location's stock position falls to its reorder point),
 // order delays, price violations (a line under its floor), channel conflicts (a dealer selling outside its
-// territory), price changes beyond price_change_alert_pct, expired reservations, and AlertRaised events.
+// territory), price changes beyond price_change_alert_pct, reservations about to expire and expired,
+// and AlertRaised events.
 // Each names the region, dealer and store it concerns so scoped readers see their own. The newest
 // alerts_kept_max are kept.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <set>
@@ -18,6 +20,8 @@ namespace ledger {
 
 inline constexpr std::size_t alerts_kept_max = 100'000;
 inline constexpr std::int64_t price_change_alert_pct = 10;
+// A pending reservation is warned about once its deadline is this close to the newest event's time.
+inline constexpr std::int64_t reservation_warning_us = 24LL * 3600 * 1'000'000;
 
 struct AlertRecord {
   std::uint64_t seq = 0;
@@ -36,7 +40,7 @@ class Alerts final : public Projection {
   // Low stock reads the flow's demand: `flow` is folded before this, every event.
   explicit Alerts(const StockFlow& flow) : flow_(flow) {}
   std::string_view name() const override { return "alerts"; }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }
   void apply(const FoldStep& step) override;
   void save(SnapshotWriter& out) const override;
   Status load(SnapshotReader& in) override;
@@ -64,6 +68,7 @@ class Alerts final : public Projection {
   std::deque<AlertRecord> alerts_;          // by seq
   std::uint64_t dropped_ = 0;               // older alerts let go
   std::set<std::string, std::less<>> low_;  // "location|sku" now at or under its reorder point
+  std::pair<std::int64_t, std::string> expiring_watermark_{INT64_MIN, {}};  // the last (deadline, id) warned
 };
 
 }  // namespace ledger
