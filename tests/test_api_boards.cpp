@@ -200,6 +200,34 @@ TEST_CASE("alerts over HTTP: a price violation, seen by the parties it concerns"
   CHECK(b.get("/v1/alerts", b.member).status == 403);
 }
 
+TEST_CASE("a party's orders and its open orders come from the order index, newest first") {
+  Boards b;
+  auto ids = [&](const std::string& target, const std::string& token) {
+    Reply r = b.get(target, token);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    auto page = r.json();  // kept: a loop over a temporary's array would read freed memory
+    std::string out;
+    for (const auto& row : page.at("rows").as_array()) out += std::string(row.at("id").as_string()) + ";";
+    return out;
+  };
+  CHECK(ids("/v1/orders?seller=dealer:D1", b.d1) == "O2;");
+  CHECK(ids("/v1/orders?buyer=dealer:D1&open=true", b.d1) == "O1;");
+  Reply more =
+      b.h.post("/v1/orders",
+               order_body("O3", "store:S1", "dealer:D1", R"([{"sku":"A","qty":1,"unit_price_cents":85000}])"), b.d1);
+  REQUIRE_MESSAGE(more.status == 201, more.body);
+  b.seq = std::stoull(more.header("X-Ledger-Seq"));
+  CHECK(ids("/v1/orders?seller=dealer:D1", b.d1) == "O3;O2;");
+  CHECK(ids("/v1/orders?buyer=store:S1&limit=1", b.s1) == "O3;");
+  Reply cancel = b.h.post("/v1/orders/O2/cancel", R"({"reason":"wrong price"})", b.d1);
+  REQUIRE_MESSAGE(cancel.status == 200, cancel.body);
+  b.seq = std::stoull(cancel.header("X-Ledger-Seq"));
+  CHECK(ids("/v1/orders?seller=dealer:D1&open=true", b.d1) == "O3;");
+  CHECK(ids("/v1/orders?seller=dealer:D1&open=false", b.d1) == "O3;O2;");
+  CHECK(ids("/v1/orders?seller=dealer:D1", b.d2) == "");  // another dealer's orders are not its to see
+  CHECK(b.get("/v1/orders?open=maybe", b.h.admin).status == 400);
+}
+
 TEST_CASE("the board page is served without a token, self-contained") {
   ApiHarness h;
   Reply r = h.get("/board", "");

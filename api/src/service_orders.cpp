@@ -77,7 +77,8 @@ void append_allocation(std::string& out, const std::vector<AllocationInput>& all
   out += '[';
   for (std::size_t i = 0; i < allocation.size(); ++i) {
     const auto& a = allocation[i];
-    out += fmt::format("{}{{\"location\":{},\"sku\":{},\"qty\":{}", i ? "," : "", json_str(a.location), json_str(a.sku), a.qty);
+    out += fmt::format("{}{{\"location\":{},\"sku\":{},\"qty\":{}", i ? "," : "", json_str(a.location), json_str(a.sku),
+                       a.qty);
     if (!a.reservation.empty()) out += fmt::format(",\"reservation\":{}", json_str(a.reservation));
     out += '}';
   }
@@ -191,7 +192,9 @@ std::vector<AllocationInput> plan_allocation(const Plan& plan, const StockView& 
   std::vector<AllocationInput> out;
   for (const auto& p : plan.picks) {
     out.push_back({location_string(LocationKind::warehouse, view.warehouses[p.warehouse].id),
-                   std::string(view.lines[p.line].sku), p.qty, {}});
+                   std::string(view.lines[p.line].sku),
+                   p.qty,
+                   {}});
   }
   return out;
 }
@@ -214,8 +217,15 @@ void Service::order_commands(Call& call) {
     if (!can_place(p, c)) return fail(forbidden("you may place orders as their buyer or seller only"));
     if (c.seller == "hq") {
       // Propose a plan from the lock-free table; the writer keeps it if it still fits.
-      QuoteRequest q{c.ship_to_region, c.ship_to_lat_e6, c.ship_to_lon_e6, c.lines, c.promised_by_us, c.channel,
-                     c.allow_backorder, {}, 1};
+      QuoteRequest q{c.ship_to_region,
+                     c.ship_to_lat_e6,
+                     c.ship_to_lon_e6,
+                     c.lines,
+                     c.promised_by_us,
+                     c.channel,
+                     c.allow_backorder,
+                     {},
+                     1};
       StockView view;
       std::string unknown;
       auto plans = quote_plans(live_.stock_table(), q, wall_clock_us(), view, unknown);
@@ -264,7 +274,8 @@ void Service::order_reads(Call& call) {
   std::string buyer = call.q("buyer"), seller = call.q("seller"), status = call.q("status");
   OrderStatus wanted_status{};
   if (!status.empty() && !order_status_from_name(status, wanted_status)) {
-    return fail(bad_request("invalid_argument", fmt::format("'{}' is not an order status", status.substr(0, 40)), "status"));
+    return fail(
+        bad_request("invalid_argument", fmt::format("'{}' is not an order status", status.substr(0, 40)), "status"));
   }
   std::size_t limit = page_rows_default;
   if (!call.q("limit").empty()) {
@@ -279,15 +290,37 @@ void Service::order_reads(Call& call) {
     if (!parsed) return fail(bad_request("out_of_range", "after must be a cursor from a previous page", "after"));
     before = *parsed;
   }
-  auto [body, seq] = live_.read([&](const LedgerState& s, std::uint64_t seq) {
+  bool open_only = false;
+  if (!call.q("open").empty()) {
+    if (call.q("open") != "true" && call.q("open") != "false") {
+      return fail(bad_request("invalid_argument", "open is true or false", "open"));
+    }
+    open_only = call.q("open") == "true";
+  }
+  auto [body, seq] = live_.read_model([&](const ReadModel& m, std::uint64_t seq) {
+    const LedgerState& s = m.ledger();
     std::vector<std::pair<std::uint64_t, std::string_view>> rows;
-    s.for_each_order([&](const std::string& id, const OrderRecord& o) {
+    auto consider = [&](const std::string& id, const OrderRecord& o) {
       if (o.placed_seq >= before) return;
       if ((!buyer.empty() && o.buyer != buyer) || (!seller.empty() && o.seller != seller)) return;
       if (!status.empty() && o.status() != wanted_status) return;
+      if (open_only && o.ended()) return;
       if (!can_see_order(p, s, o)) return;
       rows.emplace_back(o.placed_seq, id);
-    });
+    };
+    const std::string& party = !buyer.empty() ? buyer : seller;
+    if (!party.empty()) {
+      // One party's orders, newest first, from the index: stop once a page and one more are found.
+      const OrderIndex::Entries* entries = open_only ? m.order_index().open_of(party) : m.order_index().all_of(party);
+      if (entries != nullptr) {
+        for (auto it = entries->upper_bound({before, std::string()}); it != entries->end() && rows.size() <= limit;
+             ++it) {
+          if (const OrderRecord* o = s.order(it->second)) consider(it->second, *o);
+        }
+      }
+    } else {
+      s.for_each_order(consider);
+    }
     std::sort(rows.begin(), rows.end(), std::greater<>());
     bool more = rows.size() > limit;
     if (more) rows.resize(limit);
@@ -317,7 +350,8 @@ void Service::sourcing_quote(Call& call) {
   std::string unknown;
   std::uint64_t seq = live_.applied_seq();
   auto plans = quote_plans(live_.stock_table(), q, wall_clock_us(), view, unknown);
-  if (!unknown.empty()) return fail(ApiError{404, "unknown_id", fmt::format("SKU '{}' is not defined", unknown), {{"field", "lines"}}, 0});
+  if (!unknown.empty())
+    return fail(ApiError{404, "unknown_id", fmt::format("SKU '{}' is not defined", unknown), {{"field", "lines"}}, 0});
   std::string out = "{\"plans\":[";
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const Plan& plan = plans[i];
@@ -325,12 +359,14 @@ void Service::sourcing_quote(Call& call) {
                        plan.feasible() ? "true" : "false");
     append_allocation(out, plan_allocation(plan, view));
     out += fmt::format(
-        ",\"dimensions\":{{\"stock\":{},\"ordered\":{},\"distance_km\":{:.1f},\"transit_hours\":{:.1f},\"freight_cents\":{},"
+        ",\"dimensions\":{{\"stock\":{},\"ordered\":{},\"distance_km\":{:.1f},\"transit_hours\":{:.1f},\"freight_"
+        "cents\":{},"
         "\"splits\":{},\"transfer_cost_cents\":{},\"cases\":{}}},\"scores\":{{",
         plan.covered_qty, plan.ordered_qty, plan.distance_km, plan.transit_hours, plan.freight_cents,
         plan.warehouses.size(), plan.transfer_cost_cents, plan.cases);
     for (std::size_t d = 0; d < dimension_count; ++d) {
-      out += fmt::format("{}\"{}\":{:.4f}", d ? "," : "", dimension_name(static_cast<Dimension>(d)), plan.dimension_scores[d]);
+      out += fmt::format("{}\"{}\":{:.4f}", d ? "," : "", dimension_name(static_cast<Dimension>(d)),
+                         plan.dimension_scores[d]);
     }
     out += "}}";
   }
@@ -350,9 +386,8 @@ void Service::config(Call& call) {
   }
   Decoded decoded = decode_config(what, call.req.body());
   if (auto* e = std::get_if<ApiError>(&decoded)) return fail(*e);
-  submit(call, std::get<CommandBody>(std::move(decoded)), put ? 200 : 201, [](const CommandOutcome& o) {
-    return fmt::format("{{\"seq\":{}}}", o.last_seq);
-  });
+  submit(call, std::get<CommandBody>(std::move(decoded)), put ? 200 : 201,
+         [](const CommandOutcome& o) { return fmt::format("{{\"seq\":{}}}", o.last_seq); });
 }
 
 }  // namespace ledger::api

@@ -48,6 +48,7 @@ Status ReadModel::apply(const fb::Event& event, const Hash32& chain_hash) {
   board_.apply(step);
   health_.apply(step);
   alerts_.apply(step);
+  orders_.apply(step);
   return Ok{};
 }
 
@@ -112,7 +113,8 @@ Result<std::unique_ptr<ReadModel>> ReadModel::restore(const std::filesystem::pat
   std::unique_ptr<ReadModel> model(new ReadModel());
   model->ledger_ = std::move(*ledger);
   model->ledger_.set_change_log(&model->changed_);
-  std::vector<Projection*> mutable_projections{&model->flow_, &model->board_, &model->health_, &model->alerts_};
+  std::vector<Projection*> mutable_projections{&model->flow_, &model->board_, &model->health_, &model->alerts_,
+                                               &model->orders_};
   for (Projection* p : mutable_projections) {
     auto file = read_snapshot_file(snapshot_dir(data_dir), p->name());
     if (!file) {

@@ -19,6 +19,7 @@
 #include "ledger/alerts.hpp"
 #include "ledger/dealer_health.hpp"
 #include "ledger/options.hpp"
+#include "ledger/order_index.hpp"
 #include "ledger/sales_board.hpp"
 #include "ledger/stock_flow.hpp"
 
@@ -38,12 +39,13 @@ class ReadModel {
   const SalesBoard& sales_board() const { return board_; }
   const DealerHealth& dealer_health() const { return health_; }
   const Alerts& alerts() const { return alerts_; }
+  const OrderIndex& order_index() const { return orders_; }
   std::uint64_t last_seq() const { return ledger_.last_seq(); }
   // The stock changes the last apply() made (valid until the next apply).
   const std::vector<StockDelta>& last_deltas() const { return deltas_; }
 
   // Every projection after the ledger state, in fold order.
-  std::vector<const Projection*> projections() const { return {&flow_, &board_, &health_, &alerts_}; }
+  std::vector<const Projection*> projections() const { return {&flow_, &board_, &health_, &alerts_, &orders_}; }
   // (name, canonical text) of the ledger state and every projection: equal models render equal.
   std::vector<std::pair<std::string, std::string>> render_all() const;
 
@@ -68,6 +70,7 @@ class ReadModel {
   SalesBoard board_;
   DealerHealth health_;
   Alerts alerts_{flow_};
+  OrderIndex orders_;
   // Balances of stocking locations as of the previous event, to turn the ledger's change log into deltas.
   boost::unordered_flat_map<std::uint64_t, Balance> stock_;
   std::vector<std::uint64_t> changed_;
