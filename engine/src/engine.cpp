@@ -541,6 +541,10 @@ Status Engine::read_events(std::uint64_t from_seq, std::size_t limit, const Even
   return read_log_range(*impl_->store, std::max<std::uint64_t>(from_seq, 1), limit, visit);
 }
 
+Status Engine::read_records(std::uint64_t from_seq, std::size_t limit, const RecordVisitor& visit) const {
+  return read_log_records(*impl_->store, std::max<std::uint64_t>(from_seq, 1), limit, visit);
+}
+
 std::uint64_t Engine::last_seq() const { return impl_->last_seq.load(std::memory_order_acquire); }
 
 std::uint64_t Engine::restored_from_seq() const { return impl_->restored_from_seq; }

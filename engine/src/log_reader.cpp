@@ -22,8 +22,8 @@ bool verify_event_buffer(std::span<const std::uint8_t> bytes) {
   return fb::VerifyEventBuffer(verifier);
 }
 
-Status check_record(std::uint64_t seq, const Hash32& prev_hash, std::span<const std::uint8_t> record,
-                    Sha256& hasher, std::vector<std::uint64_t>& aligned, const fb::Event** event, Hash32* hash) {
+Status check_record(std::uint64_t seq, const Hash32& prev_hash, std::span<const std::uint8_t> record, Sha256& hasher,
+                    std::vector<std::uint64_t>& aligned, const fb::Event** event, Hash32* hash) {
   if (record.size() < record_hash_bytes + 8) return corrupt(seq, fmt::format("record is only {} bytes", record.size()));
   std::span<const std::uint8_t> stored_hash = record.first(record_hash_bytes);
   std::span<const std::uint8_t> body = record.subspan(record_hash_bytes);
@@ -48,6 +48,14 @@ Status check_record(std::uint64_t seq, const Hash32& prev_hash, std::span<const 
 
 Status read_log_range(const LogStore& store, std::uint64_t from_seq, std::size_t limit,
                       const std::function<bool(const fb::Event&, const Hash32&)>& visit) {
+  return read_log_records(
+      store, from_seq, limit,
+      [&](const fb::Event& e, const Hash32& h, std::span<const std::uint8_t>) { return visit(e, h); });
+}
+
+Status read_log_records(
+    const LogStore& store, std::uint64_t from_seq, std::size_t limit,
+    const std::function<bool(const fb::Event&, const Hash32&, std::span<const std::uint8_t>)>& visit) {
   auto txn = Txn::begin(store, false);
   if (!txn) return txn.take_error();
   Hash32 prev{};
@@ -82,7 +90,10 @@ Status read_log_range(const LogStore& store, std::uint64_t from_seq, std::size_t
     Hash32 hash{};
     status = check_record(seq, prev, {static_cast<const std::uint8_t*>(data.mv_data), data.mv_size}, hasher, aligned,
                           &event, &hash);
-    if (!status || !visit(*event, hash)) break;
+    if (!status) break;
+    std::span<const std::uint8_t> bytes(static_cast<const std::uint8_t*>(data.mv_data) + record_hash_bytes,
+                                        data.mv_size - record_hash_bytes);
+    if (!visit(*event, hash, bytes)) break;
     prev = hash;
   }
   mdb_cursor_close(cursor);

@@ -41,6 +41,9 @@ Status walk_log_from(const LogStore& store, std::uint64_t from_seq, const EventV
 
 // Visits events [from_seq, ...] (at most `limit`) until `visit` returns false; each record is checked
 // against its predecessor's stored hash.
+// As read_log_range, also handing over each event's stored bytes (valid during the call only).
+Status read_log_records(const LogStore& store, std::uint64_t from_seq, std::size_t limit,
+                        const std::function<bool(const fb::Event&, const Hash32&, std::span<const std::uint8_t>)>& visit);
 Status read_log_range(const LogStore& store, std::uint64_t from_seq, std::size_t limit,
                       const std::function<bool(const fb::Event&, const Hash32&)>& visit);
 

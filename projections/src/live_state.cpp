@@ -54,6 +54,8 @@ Result<std::unique_ptr<LiveState>> LiveState::start(Engine& engine, LiveOptions 
   live->committed_seq_ = engine.last_seq();
   live->committed_ = engine.last_seq();
   if (auto st = live->catch_up(); !st) return st.take_error();
+  raw->following_ = true;
+  raw->maybe_snapshot();
   live->follower_ = std::thread([raw] { raw->run(); });
   return live;
 }
@@ -84,7 +86,8 @@ Status LiveState::save_snapshots() {
 }
 
 void LiveState::maybe_snapshot() {
-  if (options_.data_dir.empty() || options_.snapshot_every_events == 0) return;
+  // Not while start() folds the backlog: one snapshot at its end is worth more than one per interval.
+  if (options_.data_dir.empty() || options_.snapshot_every_events == 0 || !following_) return;
   if (applied_seq() < snapshot_seq() + options_.snapshot_every_events) return;
   if (auto st = save_snapshots(); !st) {
     // Not fatal: the log is the truth; the next restart folds more.

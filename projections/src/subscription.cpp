@@ -1,5 +1,7 @@
 #include "ledger/subscription.hpp"
 
+#include <cstring>
+
 namespace ledger {
 
 Subscription::Subscription(Engine& engine, std::uint64_t from_seq, Handler handler, std::size_t chunk_events)
@@ -55,16 +57,27 @@ void Subscription::run() {
       cv_.wait(lock, [&] { return stopping_ || committed_ > delivered_seq(); });
       if (stopping_) return;
     }
+    // Copy a chunk out, then hand it over with no read transaction open: a slow handler must not pin
+    // LMDB pages (the file would grow while it dawdles). At most chunk_events are held.
+    chunk_.clear();
+    auto st = engine_.read_records(delivered_seq() + 1, chunk_events_,
+                                   [&](const fb::Event&, const Hash32& h, std::span<const std::uint8_t> bytes) {
+                                     Held held{h, std::vector<std::uint64_t>((bytes.size() + 7) / 8)};
+                                     std::memcpy(held.words.data(), bytes.data(), bytes.size());
+                                     chunk_.push_back(std::move(held));
+                                     return true;
+                                   });
     bool keep_going = true;
-    auto st = engine_.read_events(delivered_seq() + 1, chunk_events_, [&](const fb::Event& e, const Hash32& h) {
+    for (const Held& held : chunk_) {
       {
         std::lock_guard lock(mu_);
-        if (stopping_) return keep_going = false;
+        if (stopping_) return;
       }
-      keep_going = handler_(e, h);
+      const fb::Event& e = *fb::GetEvent(held.words.data());
+      keep_going = handler_(e, held.chain_hash);
       delivered_.store(e.seq(), std::memory_order_release);
-      return keep_going;
-    });
+      if (!keep_going) break;
+    }
     if (!st || !keep_going) {
       std::lock_guard lock(mu_);
       if (!st) error_ = st.error();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 
 #include "events_generated.h"
 #include "ledger/commands.hpp"
@@ -69,6 +70,11 @@ class Engine {
   // concurrently with the writer (an LMDB read transaction).
   using EventVisitor = std::function<bool(const fb::Event& event, const Hash32& chain_hash)>;
   Status read_events(std::uint64_t from_seq, std::size_t limit, const EventVisitor& visit) const;
+  // As read_events, with each event's stored bytes too (valid during the call only), for callers that
+  // keep events after the read transaction ends.
+  using RecordVisitor = std::function<bool(const fb::Event& event, const Hash32& chain_hash,
+                                           std::span<const std::uint8_t> bytes)>;
+  Status read_records(std::uint64_t from_seq, std::size_t limit, const RecordVisitor& visit) const;
 
  private:
   struct Impl;

@@ -74,6 +74,7 @@ class LiveState {
   std::mutex snapshot_mu_;            // one snapshot at a time
   std::atomic<std::uint64_t> snapshot_seq_{0};
   std::uint64_t restored_from_seq_ = 0;
+  bool following_ = false;  // set once start() has folded the backlog; then only the follower reads it
   StockTable stock_table_;              // written by the follower under mu_, read by anyone
   std::vector<std::uint64_t> changed_;  // balances the last chunk changed; guarded by mu_
 

@@ -2,8 +2,9 @@
 // thread: first catching up from the log, then following commits.
 //
 // Why it never slows the writer: the writer only bumps a number and notifies; events are read back from
-// LMDB (a read transaction never blocks the writer) in chunks of at most chunk_events. A slow handler
-// makes this subscription fall behind, holding one chunk in memory, and it catches up later from the log.
+// LMDB (a read transaction never blocks the writer) in chunks of at most chunk_events, copied out so no
+// transaction stays open while the handler runs. A slow handler makes this subscription fall behind,
+// holding one chunk in memory, and it catches up later from the log.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "ledger/engine.hpp"
 
@@ -53,6 +55,11 @@ class Subscription {
   bool stopping_ = false;        // guarded by mu_
   std::optional<Error> error_;   // guarded by mu_
   std::uint64_t listener_id_ = 0;
+  struct Held {  // an event copied out of the log, 8-byte aligned
+    Hash32 chain_hash;
+    std::vector<std::uint64_t> words;
+  };
+  std::vector<Held> chunk_;  // the subscription thread's only
   std::thread thread_;
 };
 
