@@ -35,10 +35,20 @@
 #include "ledger/limits.hpp"
 #include "ledger/verify.hpp"
 #include "log_store.hpp"
+#include "raw_lmdb.hpp"
+#include "scratch.hpp"
 
 namespace fs = std::filesystem;
-using SteadyClock = std::chrono::steady_clock;
 using namespace ledger;
+using bench::check_lmdb;
+using bench::die;
+using bench::emit;
+using bench::num;
+using bench::open_raw;
+using bench::parse_u64;
+using bench::RawEnv;
+using bench::seconds_since;
+using bench::SteadyClock;
 
 namespace {
 
@@ -57,24 +67,6 @@ struct Options {
   std::uint64_t txn_per_event_count = 2000;
 };
 
-// Scratch data to remove when the run fails (set unless --keep).
-std::vector<fs::path> cleanup_on_failure;
-
-[[noreturn]] void die(std::string_view message) {
-  fmt::print(stderr, "bench_engine: FAILED: {}\n", message);
-  for (const auto& p : cleanup_on_failure) {
-    std::error_code ec;
-    fs::remove_all(p, ec);
-  }
-  std::_Exit(1);  // not exit(): an engine's writer thread may still be running
-}
-
-void check_lmdb(int rc, std::string_view doing) {
-  if (rc != 0) die(fmt::format("{}: {}", doing, mdb_strerror(rc)));
-}
-
-double seconds_since(SteadyClock::time_point start) { return std::chrono::duration<double>(SteadyClock::now() - start).count(); }
-
 void usage() {
   fmt::print(stderr,
              "usage: bench_engine [--events N] [--batch N] [--dir DIR] [--keep] [--map-bytes N]\n"
@@ -84,13 +76,6 @@ void usage() {
              "  --keep         keep the scratch data\n"
              "  --map-bytes N  initial LMDB map size for the engine and the raw baselines\n"
              "                 (default: 2 KiB per event, at least 1 GiB; the engine's own default is 1 GiB)\n");
-}
-
-std::uint64_t parse_u64(const char* flag, const char* text) {
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text, text + std::strlen(text), v);
-  if (ec != std::errc() || *end != '\0' || v == 0) die(fmt::format("{} needs a positive integer, not '{}'", flag, text));
-  return v;
 }
 
 Options parse_args(int argc, char** argv) {
@@ -297,29 +282,6 @@ struct Records {
   }
 };
 
-struct RawEnv {
-  MDB_env* env = nullptr;
-  MDB_dbi events = 0;
-  ~RawEnv() {
-    if (env != nullptr) mdb_env_close(env);
-  }
-};
-
-// The engine's environment settings (log_store.cpp): MDB_NOTLS, 8 databases, default sync.
-void open_raw(RawEnv& raw, const fs::path& dir, bool read_only, std::size_t map_bytes) {
-  if (!read_only) fs::create_directories(dir);
-  check_lmdb(mdb_env_create(&raw.env), "mdb_env_create");
-  mdb_env_set_maxdbs(raw.env, 8);
-  mdb_env_set_maxreaders(raw.env, 512);
-  if (!read_only) mdb_env_set_mapsize(raw.env, map_bytes);
-  check_lmdb(mdb_env_open(raw.env, dir.c_str(), MDB_NOTLS | (read_only ? MDB_RDONLY : 0), 0644),
-             fmt::format("opening {}", dir.string()));
-  MDB_txn* txn = nullptr;
-  check_lmdb(mdb_txn_begin(raw.env, nullptr, read_only ? MDB_RDONLY : 0, &txn), "mdb_txn_begin");
-  check_lmdb(mdb_dbi_open(txn, "events", read_only ? 0 : MDB_CREATE, &raw.events), "opening the events database");
-  check_lmdb(mdb_txn_commit(txn), "mdb_txn_commit");
-}
-
 // The stored records (32-byte chain hash + FlatBuffer) of events [first, last].
 Records read_records(const fs::path& dir, std::uint64_t first, std::uint64_t last) {
   RawEnv raw;
@@ -376,73 +338,17 @@ double raw_put(const fs::path& dir, const Records& records, std::size_t count, s
   return seconds_since(start);
 }
 
-// Reads every record of the events database through a cursor, touching each value once.
-double raw_scan(const fs::path& dir, std::uint64_t* events) {
-  auto start = SteadyClock::now();
-  RawEnv raw;
-  open_raw(raw, dir, true, 0);
-  MDB_txn* txn = nullptr;
-  check_lmdb(mdb_txn_begin(raw.env, nullptr, MDB_RDONLY, &txn), "mdb_txn_begin");
-  MDB_cursor* cursor = nullptr;
-  check_lmdb(mdb_cursor_open(txn, raw.events, &cursor), "mdb_cursor_open");
-  std::uint64_t n = 0, bytes = 0, checksum = 0;
-  MDB_val key{}, data{};
-  for (int rc = mdb_cursor_get(cursor, &key, &data, MDB_FIRST); rc == 0;
-       rc = mdb_cursor_get(cursor, &key, &data, MDB_NEXT)) {
-    ++n;
-    bytes += data.mv_size;
-    checksum += static_cast<const std::uint8_t*>(data.mv_data)[0] + static_cast<const std::uint8_t*>(data.mv_data)[data.mv_size - 1];
-  }
-  mdb_cursor_close(cursor);
-  mdb_txn_abort(txn);
-  double s = seconds_since(start);
-  if (checksum == 1) fmt::print(stderr, "\n");  // keeps the reads observable
-  *events = n;
-  return s;
-}
-
-// ---------------------------------------------------------------- output
-
-std::string num(double v) {
-  if (!std::isfinite(v)) return "null";
-  if (std::fabs(v) >= 1000) return fmt::format("{:.0f}", v);
-  if (std::fabs(v) >= 1) return fmt::format("{:.3f}", v);
-  return fmt::format("{:.3g}", v);  // ratios: three significant digits, 0.000324 rather than 0.000
-}
-
-void emit(const std::string& json) {
-  // SIGPIPE is ignored (main): a closed stdout fails here and the scratch data is still removed.
-  if (std::fprintf(stdout, "%s\n", json.c_str()) < 0 || std::fflush(stdout) != 0) die("cannot write to stdout");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);
+  bench::set_program("bench_engine");
   Options o = parse_args(argc, argv);
-  bool made_root = false;
-  fs::path root = o.dir;
-  if (root.empty()) {
-    std::string templ = (fs::temp_directory_path() / "bench_engine.XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) die("cannot create a scratch directory under /tmp");
-    root = templ;
-    made_root = true;
-  } else if (!fs::exists(root)) {
-    fs::create_directories(root);
-    made_root = true;
-  }
+  bench::Scratch scratch = bench::make_scratch(o.dir, "bench_engine");
+  const fs::path root = scratch.root;
+  const bool made_root = scratch.made_root;
   const fs::path dir_a = root / "append_fsync", dir_os = root / "append_os_buffered", dir_raw = root / "raw_lmdb_put",
                  dir_txn = root / "raw_lmdb_txn_per_event";
-  for (const auto& d : {dir_a, dir_os, dir_raw, dir_txn}) {
-    if (fs::exists(d)) die(fmt::format("{} exists; give an empty --dir", d.string()));
-  }
-  if (!o.keep) {
-    if (made_root) {
-      cleanup_on_failure = {root};
-    } else {
-      cleanup_on_failure = {dir_a, dir_os, dir_raw, dir_txn};
-    }
-  }
+  bench::claim_fresh(scratch, {dir_a, dir_os, dir_raw, dir_txn}, o.keep);
   fmt::print(stderr, "bench_engine: {} events, batch {}, scratch {}\n", o.events, o.batch, root.string());
   auto run_start = SteadyClock::now();
 
@@ -485,9 +391,10 @@ int main(int argc, char** argv) {
   if (!o.keep) fs::remove_all(dir_os);
 
   // (e) reading the log of (a) back: raw cursor scan, Engine::open (fold), verify_log
-  std::uint64_t scanned = 0;
-  raw_scan(dir_a, &scanned);  // warm-up: every run below reads from the page cache
-  double scan_s = raw_scan(dir_a, &scanned);
+  bench::raw_scan(dir_a);  // warm-up: every run below reads from the page cache
+  bench::ScanResult scan = bench::raw_scan(dir_a);
+  std::uint64_t scanned = scan.events;
+  double scan_s = scan.seconds;
   double scan_per_s = static_cast<double>(scanned) / scan_s;
   fmt::print(stderr, "raw_scan: {} events in {:.3f} s\n", scanned, scan_s);
 

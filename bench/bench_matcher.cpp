@@ -45,10 +45,16 @@
 #include "ledger/location.hpp"
 #include "ledger/matcher.hpp"
 #include "ledger/stock_table.hpp"
+#include "scratch.hpp"
 
 namespace fs = std::filesystem;
-using SteadyClock = std::chrono::steady_clock;
 using namespace ledger;
+using bench::die;
+using bench::emit;
+using bench::num;
+using bench::parse_u64;
+using bench::seconds_since;
+using bench::SteadyClock;
 
 namespace {
 
@@ -66,19 +72,6 @@ struct Options {
   bool keep = false;
 };
 
-std::vector<fs::path> cleanup_on_failure;
-
-[[noreturn]] void die(std::string_view message) {
-  fmt::print(stderr, "bench_matcher: FAILED: {}\n", message);
-  for (const auto& p : cleanup_on_failure) {
-    std::error_code ec;
-    fs::remove_all(p, ec);
-  }
-  std::_Exit(1);  // not exit(): an engine's writer thread may still be running
-}
-
-double seconds_since(SteadyClock::time_point start) { return std::chrono::duration<double>(SteadyClock::now() - start).count(); }
-
 void usage() {
   fmt::print(stderr,
              "usage: bench_matcher [--plans N] [--baseline-plans N] [--plans-256 N] [--baseline-plans-256 N]\n"
@@ -92,13 +85,6 @@ void usage() {
              "  --writer-rate N         stock commands/s submitted while the matcher runs (default 5000)\n"
              "  --dir DIR               scratch directory (default: a fresh one under /tmp, removed at the end)\n"
              "  --keep                  keep the scratch data\n");
-}
-
-std::uint64_t parse_u64(std::string_view flag, const char* text) {
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text, text + std::strlen(text), v);
-  if (ec != std::errc() || *end != '\0' || v == 0) die(fmt::format("{} needs a positive integer, not '{}'", flag, text));
-  return v;
 }
 
 Options parse_args(int argc, char** argv) {
@@ -139,17 +125,6 @@ Options parse_args(int argc, char** argv) {
     }
   }
   return o;
-}
-
-std::string num(double v) {
-  if (!std::isfinite(v)) return "null";
-  if (std::fabs(v) >= 1000) return fmt::format("{:.0f}", v);
-  if (std::fabs(v) >= 1) return fmt::format("{:.3f}", v);
-  return fmt::format("{:.3g}", v);
-}
-
-void emit(const std::string& json) {
-  if (std::fprintf(stdout, "%s\n", json.c_str()) < 0 || std::fflush(stdout) != 0) die("cannot write to stdout");
 }
 
 Command bench_command(std::string id, CommandBody body) {
@@ -581,25 +556,14 @@ E2e run_e2e(const fs::path& dir, std::uint64_t count, int threads, const char* w
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);
+  bench::set_program("bench_matcher");
   Options o = parse_args(argc, argv);
-  bool made_root = false;
-  fs::path root = o.dir;
-  if (root.empty()) {
-    std::string templ = (fs::temp_directory_path() / "bench_matcher.XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) die("cannot create a scratch directory under /tmp");
-    root = templ;
-    made_root = true;
-  } else if (!fs::exists(root)) {
-    fs::create_directories(root);
-    made_root = true;
-  }
+  bench::Scratch scratch = bench::make_scratch(o.dir, "bench_matcher");
+  const fs::path root = scratch.root;
+  const bool made_root = scratch.made_root;
   const fs::path dir_8 = root / "matcher_8wh", dir_256 = root / "matcher_256wh", dir_orders = root / "orders_e2e",
                  dir_res = root / "raw_reservations";
-  for (const auto& d : {dir_8, dir_256, dir_orders, dir_res}) {
-    if (fs::exists(d)) die(fmt::format("{} exists; give an empty --dir", d.string()));
-  }
-  if (!o.keep) cleanup_on_failure = made_root ? std::vector<fs::path>{root} : std::vector<fs::path>{dir_8, dir_256, dir_orders, dir_res};
+  bench::claim_fresh(scratch, {dir_8, dir_256, dir_orders, dir_res}, o.keep);
   auto run_start = SteadyClock::now();
 
   bench_matcher(dir_8, 8, o.plans, o.baseline_plans, 3, o);
