@@ -207,7 +207,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "ledgerd: {}\n", port.error().message);
     return 1;
   }
-  fmt::print("ledgerd: serving http://{}:{}  (log at seq {})\n{}\n", http.host, *port, (*engine)->last_seq(), admin_note);
+  fmt::print("ledgerd: serving http://{}:{}  (log at seq {})\n{}\nsales board: http://{}:{}/board  (paste the token)\n",
+             http.host, *port, (*engine)->last_seq(), admin_note, http.host, *port);
   std::fflush(stdout);
   server.wait_for_signal();
   fmt::print("ledgerd: stopped at seq {}\n", (*engine)->last_seq());
