@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "answers.hpp"
 #include "ledger/demo_network.hpp"
 #include "ledger/engine.hpp"
 #include "ledger/limits.hpp"
@@ -41,12 +42,14 @@
 namespace fs = std::filesystem;
 using namespace ledger;
 using bench::check_lmdb;
+using bench::Completions;
 using bench::die;
 using bench::emit;
 using bench::num;
 using bench::open_raw;
 using bench::parse_u64;
 using bench::RawEnv;
+using bench::run_all;
 using bench::seconds_since;
 using bench::SteadyClock;
 
@@ -125,34 +128,6 @@ std::unique_ptr<Engine> open_engine(const fs::path& dir, Durability durability, 
   return std::move(*opened);
 }
 
-// Counts completions; the producer waits on `completed` (notified every 256 answers and at the end).
-struct Completions {
-  std::atomic<std::uint64_t> completed{0};
-  std::atomic<std::uint64_t> rejected{0};
-  std::uint64_t target = 0;
-  std::mutex mu;
-  std::string first_error;  // guarded by mu
-
-  void done(const CommandResult& r) {
-    if (!r.ok()) {
-      if (rejected.fetch_add(1, std::memory_order_relaxed) == 0) {
-        std::lock_guard lock(mu);
-        first_error = r.error().to_string();
-      }
-    }
-    std::uint64_t c = completed.fetch_add(1, std::memory_order_acq_rel) + 1;
-    if (c % 256 == 0 || c == target) completed.notify_all();
-  }
-  // Blocks until at most `in_flight_max` of `submitted` commands are unanswered.
-  void wait_in_flight(std::uint64_t submitted, std::uint64_t in_flight_max) {
-    for (;;) {
-      std::uint64_t c = completed.load(std::memory_order_acquire);
-      if (submitted - c <= in_flight_max) return;
-      completed.wait(c, std::memory_order_acquire);
-    }
-  }
-};
-
 // Submits `commands` in waves of `batch`, keeping at most `in_flight_max` unanswered, and waits for all.
 // `make(i)` builds command i. Returns the seconds from the first submit to the last answer.
 template <typename Make>
@@ -160,6 +135,7 @@ double submit_all(Engine& engine, std::uint64_t count, std::size_t batch, std::u
                   const char* what) {
   Completions counts;
   counts.target = count;
+  counts.notify_every = 256;
   Completions* c = &counts;
   auto start = SteadyClock::now();
   auto last_report = start;
@@ -194,16 +170,18 @@ Command bench_command(std::string id, CommandBody body) {
 // Master data and receipts: every (warehouse, SKU) holds far more than the transfers take.
 void set_up_network(Engine& engine, const Options& o) {
   auto commands = demo::network_commands(network);
-  submit_all(engine, commands.size(), o.batch, limits::queue_commands_max,
-             [&](std::uint64_t i) { return std::move(commands[i]); }, "network");
+  submit_all(
+      engine, commands.size(), o.batch, limits::queue_commands_max,
+      [&](std::uint64_t i) { return std::move(commands[i]); }, "network");
   std::vector<Command> receipts;
   for (int w = 0; w < network.warehouses; ++w) {
     ReceiveStock r{demo::warehouse_id(w), {}, fmt::format("BENCH-{}", w + 1)};
     for (int k = 0; k < network.skus; ++k) r.lines.push_back({demo::sku_id(k), limits::qty_max, {}});
     receipts.push_back(bench_command(fmt::format("bench-receipt-{}", w), std::move(r)));
   }
-  submit_all(engine, receipts.size(), o.batch, limits::queue_commands_max,
-             [&](std::uint64_t i) { return std::move(receipts[i]); }, "receipts");
+  submit_all(
+      engine, receipts.size(), o.batch, limits::queue_commands_max,
+      [&](std::uint64_t i) { return std::move(receipts[i]); }, "receipts");
 }
 
 // Transfer i: warehouse -> store (3 in 4) or dealer, one line of 1..5 units of one SKU.
@@ -223,7 +201,8 @@ class TransferMaker {
     id.append(digits, end);
     const std::string& from = warehouses_[i % warehouses_.size()];
     const std::string& to = i % 4 == 0 ? dealers_[(i / 4 * 7) % dealers_.size()] : stores_[(i * 7919) % stores_.size()];
-    ShipTransfer t{id, from, to, {StockLineInput{skus_[(i * 31) % skus_.size()], static_cast<std::int64_t>(1 + i % 5), {}}}};
+    ShipTransfer t{
+        id, from, to, {StockLineInput{skus_[(i * 31) % skus_.size()], static_cast<std::int64_t>(1 + i % 5), {}}}};
     return bench_command("ship-" + id, std::move(t));
   }
 
@@ -259,7 +238,8 @@ AppendResult run_append(const fs::path& dir, Durability durability, const Option
     die(fmt::format("{}: expected {} events, the writer appended {} (seq {}..{})", what, o.events, events, r.first_seq,
                     r.last_seq));
   }
-  if (after.failed_batches != before.failed_batches) die(fmt::format("{}: {} batches failed", what, after.failed_batches));
+  if (after.failed_batches != before.failed_batches)
+    die(fmt::format("{}: {} batches failed", what, after.failed_batches));
   r.events_per_s = static_cast<double>(o.events) / r.seconds;
   r.avg_batch = batches == 0 ? 0 : static_cast<double>(after.commands - before.commands) / static_cast<double>(batches);
   r.map_growths = after.map_growths - before.map_growths;

@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "answers.hpp"
 #include "ledger/demo_network.hpp"
 #include "ledger/engine.hpp"
 #include "ledger/limits.hpp"
@@ -49,10 +50,12 @@
 
 namespace fs = std::filesystem;
 using namespace ledger;
+using bench::Completions;
 using bench::die;
 using bench::emit;
 using bench::num;
 using bench::parse_u64;
+using bench::run_all;
 using bench::seconds_since;
 using bench::SteadyClock;
 
@@ -132,39 +135,8 @@ Command bench_command(std::string id, CommandBody body) {
 }
 
 std::int64_t wall_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Counts completions; waiters block on `completed`.
-struct Completions {
-  std::atomic<std::uint64_t> completed{0};
-  std::atomic<std::uint64_t> rejected{0};
-  std::mutex mu;
-  std::string first_error;  // guarded by mu
-
-  void done(const CommandResult& r) {
-    if (!r.ok() && rejected.fetch_add(1, std::memory_order_relaxed) == 0) {
-      std::lock_guard lock(mu);
-      first_error = r.error().to_string();
-    }
-    completed.fetch_add(1, std::memory_order_acq_rel);
-    completed.notify_all();
-  }
-  void wait_for(std::uint64_t count) {
-    for (;;) {
-      std::uint64_t c = completed.load(std::memory_order_acquire);
-      if (c >= count) return;
-      completed.wait(c, std::memory_order_acquire);
-    }
-  }
-};
-
-// Submits every command (the writer batches them) and waits for all answers; dies on a rejection.
-void run_all(Engine& engine, std::vector<Command> commands, const char* what) {
-  Completions c;
-  for (auto& command : commands) engine.submit(std::move(command), [&c](const CommandResult& r) { c.done(r); });
-  c.wait_for(commands.size());
-  if (c.rejected.load() != 0) die(fmt::format("{}: {} rejected; first: {}", what, c.rejected.load(), c.first_error));
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::unique_ptr<Engine> open_engine(const fs::path& dir) {
@@ -302,7 +274,9 @@ class StockWriter {
           std::int64_t have = live_.stock_table().available(n_.warehouses[from], sku);
           if (have <= 0) continue;
           std::string id = fmt::format("WT-{}", seq);
-          ShipTransfer t{id, "warehouse:" + n_.warehouses[from], "warehouse:" + n_.warehouses[to],
+          ShipTransfer t{id,
+                         "warehouse:" + n_.warehouses[from],
+                         "warehouse:" + n_.warehouses[to],
                          {{sku, std::min<std::int64_t>(have, 1 + static_cast<std::int64_t>(pick(20))), {}}}};
           std::string command_id = "ship-" + id;
           submit(bench_command(std::move(command_id), std::move(t)), [this, id](const CommandResult& r) {
@@ -394,7 +368,9 @@ Measured measure(const StockTable& table, const std::vector<Order>& orders, std:
         std::min<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count(), UINT32_MAX));
   }
   std::sort(ns.begin(), ns.end());
-  auto at = [&](double q) { return ns[std::min<std::size_t>(ns.size() - 1, static_cast<std::size_t>(q * ns.size()))] / 1000.0; };
+  auto at = [&](double q) {
+    return ns[std::min<std::size_t>(ns.size() - 1, static_cast<std::size_t>(q * ns.size()))] / 1000.0;
+  };
   m.p50_us = at(0.50);
   m.p99_us = at(0.99);
   m.max_us = ns.back() / 1000.0;
@@ -414,7 +390,8 @@ double same_best_share(const StockTable& table, const std::vector<Order>& orders
     MatchRequest request = request_for(o, view, now_us);
     auto a = matcher.match(request, view.warehouses, options);
     auto b = reference.brute_force(request, view.warehouses, options);
-    bool equal = a.size() == b.size() && (a.empty() || (a[0].warehouses == b[0].warehouses && a[0].score == b[0].score));
+    bool equal =
+        a.size() == b.size() && (a.empty() || (a[0].warehouses == b[0].warehouses && a[0].score == b[0].score));
     same += equal ? 1 : 0;
   }
   return static_cast<double>(same) / static_cast<double>(count);
@@ -455,9 +432,10 @@ void bench_matcher(const fs::path& dir, int warehouses, std::uint64_t plans, std
   Matcher reference;
   MatchOptions baseline_options;
   baseline_options.splits_max = baseline_splits_max;
-  Measured b = measure(table, orders, baseline_plans, [&](const MatchRequest& r, const StockView& v, std::vector<Plan>& out) {
-    out = reference.brute_force(r, v.warehouses, baseline_options);
-  });
+  Measured b =
+      measure(table, orders, baseline_plans, [&](const MatchRequest& r, const StockView& v, std::vector<Plan>& out) {
+        out = reference.brute_force(r, v.warehouses, baseline_options);
+      });
   writer.stop();
   double agree = same_best_share(table, orders, std::min<std::uint64_t>(baseline_plans, 2'000), baseline_options);
   fmt::print(stderr, "{}: brute force {:.0f} plans/s; writer {:.0f} commands/s ({} answered, {} rejected)\n", name,
@@ -506,7 +484,8 @@ double submit_from_threads(Engine& engine, std::uint64_t count, int threads, Mak
   for (auto& t : pool) t.join();
   c.wait_for(count);
   double seconds = seconds_since(start);
-  if (c.rejected.load() != 0) die(fmt::format("{}: {} of {} rejected; first: {}", what, c.rejected.load(), count, c.first_error));
+  if (c.rejected.load() != 0)
+    die(fmt::format("{}: {} of {} rejected; first: {}", what, c.rejected.load(), count, c.first_error));
   return seconds;
 }
 
@@ -534,8 +513,8 @@ E2e run_e2e(const fs::path& dir, std::uint64_t count, int threads, const char* w
   std::uint64_t batches = after.batches - before.batches;
   r.avg_batch = batches == 0 ? 0 : static_cast<double>(after.commands - before.commands) / static_cast<double>(batches);
   if (after.failed_batches != before.failed_batches || after.map_growths != before.map_growths) {
-    fmt::print(stderr, "{}: note: {} failed batches, {} map growths\n", what, after.failed_batches - before.failed_batches,
-               after.map_growths - before.map_growths);
+    fmt::print(stderr, "{}: note: {} failed batches, {} map growths\n", what,
+               after.failed_batches - before.failed_batches, after.map_growths - before.map_growths);
   }
   if (std::string_view(what) == "orders_e2e") {
     engine->inspect([&](const LedgerState& s) {
@@ -572,60 +551,64 @@ int main(int argc, char** argv) {
   // Baseline: the same lines reserved straight from one warehouse (what an order's single plan
   // makes): the first that stocks every line, else the first that stocks the first line, with the
   // lines it stocks.
-  E2e res = run_e2e(dir_res, o.orders, o.threads, "raw_reservations", [&](const Network& n, const std::vector<Order>& orders) {
-    std::int64_t deadline = wall_now_us() + 7 * 86'400'000'000LL;
-    return [&n, &orders, deadline](std::uint64_t i) {
-      const Order& order = orders[i];
-      int from = -1;
-      for (int w = 0; w < n.size.warehouses && from < 0; ++w) {
-        bool all = true;
-        for (int k : order.sku_index) all = all && n.holds[w][k];
-        if (all) from = w;
-      }
-      for (int w = 0; w < n.size.warehouses && from < 0; ++w) {
-        if (n.holds[w][order.sku_index[0]]) from = w;
-      }
-      if (from < 0) from = 0;
-      CreateReservation c;
-      c.id = fmt::format("H-{}", i);
-      c.from = "warehouse:" + n.warehouses[from];
-      c.to = "dealer:" + n.dealers[order.dealer];
-      c.deadline_us = deadline;
-      for (std::size_t l = 0; l < order.lines.size(); ++l) {
-        if (n.holds[from][order.sku_index[l]]) c.lines.push_back({std::string(order.lines[l].sku), order.lines[l].qty, {}});
-      }
-      std::string command_id = "res-" + c.id;
-      return bench_command(std::move(command_id), std::move(c));
-    };
-  });
+  E2e res = run_e2e(dir_res, o.orders, o.threads, "raw_reservations",
+                    [&](const Network& n, const std::vector<Order>& orders) {
+                      std::int64_t deadline = wall_now_us() + 7 * 86'400'000'000LL;
+                      return [&n, &orders, deadline](std::uint64_t i) {
+                        const Order& order = orders[i];
+                        int from = -1;
+                        for (int w = 0; w < n.size.warehouses && from < 0; ++w) {
+                          bool all = true;
+                          for (int k : order.sku_index) all = all && n.holds[w][k];
+                          if (all) from = w;
+                        }
+                        for (int w = 0; w < n.size.warehouses && from < 0; ++w) {
+                          if (n.holds[w][order.sku_index[0]]) from = w;
+                        }
+                        if (from < 0) from = 0;
+                        CreateReservation c;
+                        c.id = fmt::format("H-{}", i);
+                        c.from = "warehouse:" + n.warehouses[from];
+                        c.to = "dealer:" + n.dealers[order.dealer];
+                        c.deadline_us = deadline;
+                        for (std::size_t l = 0; l < order.lines.size(); ++l) {
+                          if (n.holds[from][order.sku_index[l]])
+                            c.lines.push_back({std::string(order.lines[l].sku), order.lines[l].qty, {}});
+                        }
+                        std::string command_id = "res-" + c.id;
+                        return bench_command(std::move(command_id), std::move(c));
+                      };
+                    });
 
-  E2e ord = run_e2e(dir_orders, o.orders, o.threads, "orders_e2e", [&](const Network& n, const std::vector<Order>& orders) {
-    std::int64_t promised = wall_now_us() + 3 * 86'400'000'000LL;
-    return [&n, &orders, promised](std::uint64_t i) {
-      const Order& order = orders[i];
-      PlaceOrder c;
-      c.id = fmt::format("O-{}", i);
-      c.buyer = "dealer:" + n.dealers[order.dealer];
-      c.seller = "hq";
-      c.channel = "dealer_storefront";
-      c.ship_to_region = order.region;
-      c.ship_to_lat_e6 = order.lat_e6;
-      c.ship_to_lon_e6 = order.lon_e6;
-      c.promised_by_us = promised;
-      for (std::size_t l = 0; l < order.lines.size(); ++l) {
-        std::int64_t retail = 150'00 + (order.sku_index[l] % 40) * 50'00;  // the demo's prices
-        c.lines.push_back({std::string(order.lines[l].sku), order.lines[l].qty, retail * 70 / 100});
-      }
-      std::string command_id = "order-" + c.id;
-      return bench_command(std::move(command_id), std::move(c));
-    };
-  });
-  emit(fmt::format(R"({{"bench":"orders_e2e","orders":{},"orders_per_s":{},"threads":{},"durability":"fsync_per_batch",)"
-                   R"("batch":{},"split_share":{},"baseline":"raw_reservations","baseline_per_s":{},"baseline_batch":{},)"
-                   R"("ratio":{},"seconds":{}}})",
-                   o.orders, num(ord.per_s), o.threads, num(ord.avg_batch),
-                   num(static_cast<double>(ord.split_orders) / static_cast<double>(o.orders)), num(res.per_s),
-                   num(res.avg_batch), num(ord.per_s / res.per_s), num(ord.seconds)));
+  E2e ord =
+      run_e2e(dir_orders, o.orders, o.threads, "orders_e2e", [&](const Network& n, const std::vector<Order>& orders) {
+        std::int64_t promised = wall_now_us() + 3 * 86'400'000'000LL;
+        return [&n, &orders, promised](std::uint64_t i) {
+          const Order& order = orders[i];
+          PlaceOrder c;
+          c.id = fmt::format("O-{}", i);
+          c.buyer = "dealer:" + n.dealers[order.dealer];
+          c.seller = "hq";
+          c.channel = "dealer_storefront";
+          c.ship_to_region = order.region;
+          c.ship_to_lat_e6 = order.lat_e6;
+          c.ship_to_lon_e6 = order.lon_e6;
+          c.promised_by_us = promised;
+          for (std::size_t l = 0; l < order.lines.size(); ++l) {
+            std::int64_t retail = 150'00 + (order.sku_index[l] % 40) * 50'00;  // the demo's prices
+            c.lines.push_back({std::string(order.lines[l].sku), order.lines[l].qty, retail * 70 / 100});
+          }
+          std::string command_id = "order-" + c.id;
+          return bench_command(std::move(command_id), std::move(c));
+        };
+      });
+  emit(fmt::format(
+      R"({{"bench":"orders_e2e","orders":{},"orders_per_s":{},"threads":{},"durability":"fsync_per_batch",)"
+      R"("batch":{},"split_share":{},"baseline":"raw_reservations","baseline_per_s":{},"baseline_batch":{},)"
+      R"("ratio":{},"seconds":{}}})",
+      o.orders, num(ord.per_s), o.threads, num(ord.avg_batch),
+      num(static_cast<double>(ord.split_orders) / static_cast<double>(o.orders)), num(res.per_s), num(res.avg_batch),
+      num(ord.per_s / res.per_s), num(ord.seconds)));
 
   if (!o.keep) {
     fs::remove_all(dir_orders);

@@ -34,11 +34,11 @@
 // of it is measured; "events" says how many); otherwise it is emptied and built again. A directory
 // that is not empty and has no marker is refused. Without --dir the log goes to a fresh directory
 // under /tmp, removed at the end unless --keep.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <algorithm>
 #include <array>
@@ -58,6 +58,7 @@
 #include <thread>
 #include <vector>
 
+#include "answers.hpp"
 #include "ledger/clock.hpp"
 #include "ledger/demo_network.hpp"
 #include "ledger/engine.hpp"
@@ -75,9 +76,11 @@ extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace ledger;
+using bench::Completions;
 using bench::die;
 using bench::emit;
 using bench::JsonLine;
+using bench::run_all;
 using bench::seconds_since;
 using bench::SteadyClock;
 
@@ -93,13 +96,13 @@ struct Options {
   std::uint64_t events = 10'000'000;
   fs::path dir;  // the log (cache); empty: a fresh one under /tmp
   bool keep = false;
-  int threads = 4;                          // submitting threads building the log
+  int threads = 4;  // submitting threads building the log
   std::uint64_t seed = 20250303;
   std::uint64_t writer_commands = 300'000;  // per run of writer_with_slow_subscribers
   int subscribers = 10;
   std::uint64_t subscriber_sleep_us = 200;
-  fs::path ledger_cli;                      // empty: next to this binary (../ledger)
-  std::vector<std::string> only;            // empty: every benchmark
+  fs::path ledger_cli;            // empty: next to this binary (../ledger)
+  std::vector<std::string> only;  // empty: every benchmark
 };
 
 constexpr const char* bench_names[] = {"rebuild_all", "restart", "verify", "export", "subscribers"};
@@ -218,51 +221,22 @@ std::unique_ptr<Engine> open_engine(const fs::path& dir, std::size_t map_bytes, 
   return std::move(*opened);
 }
 
-Command command(std::string id, Actor actor, CommandBody body) { return Command{std::move(id), std::move(actor), std::move(body)}; }
+Command command(std::string id, Actor actor, CommandBody body) {
+  return Command{std::move(id), std::move(actor), std::move(body)};
+}
 
 const Actor admin{"bench", "hq_admin", ""};
 
-// Waits for answers; counts rejections.
-struct Answers {
-  std::atomic<std::uint64_t> answered{0};
-  std::atomic<std::uint64_t> rejected{0};
-  std::mutex mu;
-  std::string first_error;  // guarded by mu
-
-  void done(const CommandResult& r) {
-    if (!r.ok() && rejected.fetch_add(1, std::memory_order_relaxed) == 0) {
-      std::lock_guard lock(mu);
-      first_error = r.error().to_string();
-    }
-    answered.fetch_add(1, std::memory_order_acq_rel);
-    answered.notify_all();
-  }
-  void wait_for(std::uint64_t count) {
-    for (;;) {
-      std::uint64_t c = answered.load(std::memory_order_acquire);
-      if (c >= count) return;
-      answered.wait(c, std::memory_order_acquire);
-    }
-  }
-};
-
-// Submits every command and waits for every answer; dies on a rejection.
-void run_all(Engine& engine, std::vector<Command> commands, const char* what) {
-  Answers a;
-  for (auto& c : commands) engine.submit(std::move(c), [&a](const CommandResult& r) { a.done(r); });
-  a.wait_for(commands.size());
-  if (a.rejected.load() != 0) die(fmt::format("{}: {} rejected; first: {}", what, a.rejected.load(), a.first_error));
-}
-
 // ---------------------------------------------------------------- the generator
 
-const demo::NetworkSize network{};  // the demo's real scale: 32 regions, 8 warehouses, 2000 dealers, 12000 stores, 300 SKUs
+const demo::NetworkSize
+    network{};  // the demo's real scale: 32 regions, 8 warehouses, 2000 dealers, 12000 stores, 300 SKUs
 constexpr std::int64_t start_us = 1'740'960'000'000'000;  // 2025-03-03 00:00 UTC
-constexpr std::int64_t us_per_command = 1'000'000;         // the clock moves one second per submitted command
+constexpr std::int64_t us_per_command = 1'000'000;        // the clock moves one second per submitted command
 constexpr std::int64_t hour_us = 3'600'000'000LL, day_us = 24 * hour_us;
-constexpr std::int64_t director_min_cents = 10'000'000;    // approval policy: 100,000 yuan and more
-constexpr int dealer_sku_count = 8;                        // each dealer carries 8 of the 300 SKUs
-constexpr std::int64_t initial_units = 50'000;             // per (warehouse, SKU) before the first round
+constexpr std::int64_t director_min_cents = 10'000'000;  // approval policy: 100,000 yuan and more
+constexpr int dealer_sku_count = 8;                      // each dealer carries 8 of the 300 SKUs
+constexpr std::int64_t initial_units = 50'000;           // per (warehouse, SKU) before the first round
 
 // Prices as demo::network_commands defines them.
 std::int64_t retail_cents(int k) { return 150'00 + (k % 40) * 50'00; }
@@ -299,13 +273,27 @@ struct Catalog {
 
 // What a command was, to tally outcomes.
 enum class Kind : std::uint8_t {
-  place_hq, place_presale, place_dealer, announce, approve, ship, deliver, complete, cancel, return_order,
-  ship_transfer, receive_transfer, receipt, presale_receipt, adjust, count
+  place_hq,
+  place_presale,
+  place_dealer,
+  announce,
+  approve,
+  ship,
+  deliver,
+  complete,
+  cancel,
+  return_order,
+  ship_transfer,
+  receive_transfer,
+  receipt,
+  presale_receipt,
+  adjust,
+  count
 };
-constexpr const char* kind_names[] = {"place_hq",      "place_presale",    "place_dealer", "announce_presale",
-                                      "approve",       "ship_order",       "deliver",      "complete",
-                                      "cancel",        "return",           "ship_transfer", "receive_transfer",
-                                      "receipt",       "presale_receipt",  "adjust"};
+constexpr const char* kind_names[] = {"place_hq", "place_presale",   "place_dealer",  "announce_presale",
+                                      "approve",  "ship_order",      "deliver",       "complete",
+                                      "cancel",   "return",          "ship_transfer", "receive_transfer",
+                                      "receipt",  "presale_receipt", "adjust"};
 constexpr std::size_t kind_count = static_cast<std::size_t>(Kind::count);
 static_assert(std::size(kind_names) == kind_count);
 
@@ -332,7 +320,7 @@ class Worker {
     bool hq = true, presale = false;
     int dealer = 0, store = -1;
     std::vector<std::pair<int, std::int64_t>> lines;  // sku index, qty
-    bool director = false, region_manager = false;     // approval steps the policy asks for
+    bool director = false, region_manager = false;    // approval steps the policy asks for
     Plan plan = Plan::normal;
     int stage = 0;  // 0 placing, 1 placed (approve + ship next), 2 shipped, 3 delivered
     std::uint64_t due = 0;
@@ -364,11 +352,12 @@ class Worker {
   std::uint64_t round_ = 0, serial_ = 0;
   std::vector<Order> orders_;        // active (not yet dropped)
   std::vector<Transfer> transfers_;  // shipped, to receive
-  std::vector<std::pair<std::string, std::pair<int, int>>> batches_;  // presale batch id -> (sku, warehouse), received next round
+  std::vector<std::pair<std::string, std::pair<int, int>>>
+      batches_;  // presale batch id -> (sku, warehouse), received next round
   std::vector<Command> commands_;
   std::vector<Tag> tags_;
   std::vector<std::uint8_t> ok_;  // per command of the round, written by the writer thread
-  Answers answers_;
+  Completions answers_;
 };
 
 class Generator {
@@ -395,7 +384,8 @@ class Generator {
   Tally tally_;
 };
 
-Worker::Worker(Generator& g, int t, std::uint64_t seed) : g_(g), t_(t), rng_(seed * 1'000'003 + static_cast<std::uint64_t>(t)) {
+Worker::Worker(Generator& g, int t, std::uint64_t seed)
+    : g_(g), t_(t), rng_(seed * 1'000'003 + static_cast<std::uint64_t>(t)) {
   for (int d = t; d < network.dealers; d += g.options().threads) dealers_.push_back(d);
 }
 
@@ -416,7 +406,7 @@ void Worker::run() {
   while (!g_.done()) {
     make_round();
     ok_.assign(commands_.size(), 0);
-    std::uint64_t base = answers_.answered.load();
+    std::uint64_t base = answers_.completed.load();
     Tally& tally = g_.tally();
     for (std::size_t i = 0; i < commands_.size(); ++i) {
       auto kind = static_cast<std::size_t>(tags_[i].kind);
@@ -459,10 +449,12 @@ void Worker::make_round() {
       const std::string& region = c.regions[c.dealer_region(o.dealer)];
       if (o.region_manager) {
         add(Kind::approve, i,
-            command("approve-rm-" + o.id, Actor{"rm-" + region, "region_manager", region}, ApproveOrder{o.id, "region_manager"}));
+            command("approve-rm-" + o.id, Actor{"rm-" + region, "region_manager", region},
+                    ApproveOrder{o.id, "region_manager"}));
       }
       if (o.director) {
-        add(Kind::approve, i, command("approve-sd-" + o.id, Actor{"sd-1", "sales_director", ""}, ApproveOrder{o.id, "sales_director"}));
+        add(Kind::approve, i,
+            command("approve-sd-" + o.id, Actor{"sd-1", "sales_director", ""}, ApproveOrder{o.id, "sales_director"}));
       }
       add(Kind::ship, i, command("ship-" + o.id, admin, ShipOrder{o.id, {}}));
     } else if (o.stage == 2) {
@@ -533,11 +525,13 @@ void Worker::new_orders() {
     p.ship_to_region = c.regions[c.dealer_region(o.dealer)];
     p.ship_to_lat_e6 = 25'000'000 + (o.dealer % 1000) * 15'000;
     p.ship_to_lon_e6 = 100'000'000 + (o.dealer % 997) * 20'000;
-    for (const auto& [k, qty] : o.lines) p.lines.push_back({c.skus[k], qty, cut ? wholesale_cents(k) * 90 / 100 : wholesale_cents(k)});
+    for (const auto& [k, qty] : o.lines)
+      p.lines.push_back({c.skus[k], qty, cut ? wholesale_cents(k) * 90 / 100 : wholesale_cents(k)});
     p.promised_by_us = now_us() + 3 * day_us;
     orders_.push_back(std::move(o));
     std::string command_id = "place-" + p.id;  // before p is moved from
-    add(Kind::place_hq, static_cast<std::uint32_t>(orders_.size() - 1), command(std::move(command_id), admin, std::move(p)));
+    add(Kind::place_hq, static_cast<std::uint32_t>(orders_.size() - 1),
+        command(std::move(command_id), admin, std::move(p)));
   }
   // Orders sold by the thread's dealers to their own stores: 1-2 SKUs, a few units.
   for (int n = 0; n < 300; ++n) {
@@ -564,11 +558,13 @@ void Worker::new_orders() {
     p.ship_to_region = c.regions[c.dealer_region(o.dealer)];
     p.ship_to_lat_e6 = 25'000'000 + (o.store % 1000) * 15'000;
     p.ship_to_lon_e6 = 100'000'000 + (o.store % 997) * 20'000;
-    for (const auto& [k, qty] : o.lines) p.lines.push_back({c.skus[k], qty, cut ? supply_cents(k) * 90 / 100 : supply_cents(k)});
+    for (const auto& [k, qty] : o.lines)
+      p.lines.push_back({c.skus[k], qty, cut ? supply_cents(k) * 90 / 100 : supply_cents(k)});
     p.promised_by_us = now_us() + 2 * day_us;
     orders_.push_back(std::move(o));
     std::string command_id = "place-" + p.id;
-    add(Kind::place_dealer, static_cast<std::uint32_t>(orders_.size() - 1), command(std::move(command_id), admin, std::move(p)));
+    add(Kind::place_dealer, static_cast<std::uint32_t>(orders_.size() - 1),
+        command(std::move(command_id), admin, std::move(p)));
   }
   // A presale batch and 8 presale orders selling its whole quota; it arrives next round.
   {
@@ -578,7 +574,8 @@ void Worker::new_orders() {
     std::int64_t quota = 0;
     for (auto& q : qty) quota += q = 10 + pick(41);
     add(Kind::announce, 0,
-        command("announce-" + batch, admin, AnnouncePresaleBatch{batch, c.skus[k], c.warehouses[w], quota, now_us() + 6 * hour_us}));
+        command("announce-" + batch, admin,
+                AnnouncePresaleBatch{batch, c.skus[k], c.warehouses[w], quota, now_us() + 6 * hour_us}));
     batches_.emplace_back(batch, std::make_pair(k, w));
     for (int n = 0; n < 8; ++n) {
       Order o;
@@ -601,7 +598,8 @@ void Worker::new_orders() {
       p.promised_by_us = now_us() + 5 * day_us;
       orders_.push_back(std::move(o));
       std::string command_id = "place-" + p.id;
-      add(Kind::place_presale, static_cast<std::uint32_t>(orders_.size() - 1), command(std::move(command_id), admin, std::move(p)));
+      add(Kind::place_presale, static_cast<std::uint32_t>(orders_.size() - 1),
+          command(std::move(command_id), admin, std::move(p)));
     }
   }
 }
@@ -683,8 +681,8 @@ void Worker::new_stock() {
 
 // Moves every order and transfer of the round on by its outcome, and drops what is done.
 void Worker::settle_round() {
-  std::vector<std::uint8_t> order_ok(orders_.size(), 1), order_touched(orders_.size(), 0), transfer_ok(transfers_.size(), 1),
-      transfer_touched(transfers_.size(), 0);
+  std::vector<std::uint8_t> order_ok(orders_.size(), 1), order_touched(orders_.size(), 0),
+      transfer_ok(transfers_.size(), 1), transfer_touched(transfers_.size(), 0);
   for (std::size_t i = 0; i < tags_.size(); ++i) {
     const Tag& tag = tags_[i];
     bool ok = ok_[i] != 0;
@@ -759,13 +757,14 @@ void Worker::settle_round() {
 void Generator::set_up() {
   const Catalog& c = catalog_;
   run_all(engine_, demo::network_commands(network), "master data");
-  SetApprovalPolicy policy{{{"sales_director", director_min_cents, false, {}, 0, false},
-                            {"region_manager", 0, true, {}, 0, false}}};
+  SetApprovalPolicy policy{
+      {{"sales_director", director_min_cents, false, {}, 0, false}, {"region_manager", 0, true, {}, 0, false}}};
   run_all(engine_, {command("bench-policy", admin, policy)}, "approval policy");
   std::vector<Command> receipts;
   for (int w = 0; w < network.warehouses; ++w) {
     ReceiveStock r{c.warehouses[w], {}, fmt::format("OPENING-{}", w + 1)};
-    for (int k = 0; k < network.skus; ++k) r.lines.push_back({c.skus[k], initial_units, fmt::format("LOT-0-{}-{}", w, k)});
+    for (int k = 0; k < network.skus; ++k)
+      r.lines.push_back({c.skus[k], initial_units, fmt::format("LOT-0-{}-{}", w, k)});
     receipts.push_back(command(fmt::format("opening-receipt-{}", w), admin, std::move(r)));
   }
   run_all(engine_, std::move(receipts), "opening receipts");
@@ -805,11 +804,13 @@ void Generator::run() {
       double overall = static_cast<double>(events) / seconds_since(start);
       double eta = overall > 0 && o_.events > events ? static_cast<double>(o_.events - events) / overall : 0;
       WriterStats s = engine_.stats();
-      fmt::print(stderr, "build: {:>10} / {} events ({:4.1f}%), {:.0f} events/s now, {:.0f} overall, ETA {:.0f} s, "
-                         "{:.0f} commands/batch, log {:.0f} MiB, clock +{:.1f} days\n",
-                 events, o_.events, 100.0 * static_cast<double>(events) / static_cast<double>(o_.events), rate, overall, eta,
-                 s.batches == 0 ? 0.0 : static_cast<double>(s.commands) / static_cast<double>(s.batches),
-                 static_cast<double>(s.log_bytes) / 1048576.0, static_cast<double>(clock_.now_us() - start_us) / day_us);
+      fmt::print(stderr,
+                 "build: {:>10} / {} events ({:4.1f}%), {:.0f} events/s now, {:.0f} overall, ETA {:.0f} s, "
+                 "{:.0f} commands/batch, log {:.0f} MiB, clock +{:.1f} days\n",
+                 events, o_.events, 100.0 * static_cast<double>(events) / static_cast<double>(o_.events), rate, overall,
+                 eta, s.batches == 0 ? 0.0 : static_cast<double>(s.commands) / static_cast<double>(s.batches),
+                 static_cast<double>(s.log_bytes) / 1048576.0,
+                 static_cast<double>(clock_.now_us() - start_us) / day_us);
       last = SteadyClock::now();
       last_events = events;
     }
@@ -833,7 +834,8 @@ void Generator::run() {
              submitted == 0 ? 0.0 : 100.0 * static_cast<double>(rejected) / static_cast<double>(submitted), by_kind);
   std::lock_guard lock(tally_.mu);
   for (std::size_t k = 0; k < kind_count; ++k) {
-    if (!tally_.first_error[k].empty()) fmt::print(stderr, "build:   first {} rejection: {}\n", kind_names[k], tally_.first_error[k]);
+    if (!tally_.first_error[k].empty())
+      fmt::print(stderr, "build:   first {} rejection: {}\n", kind_names[k], tally_.first_error[k]);
   }
 }
 
@@ -852,13 +854,20 @@ std::optional<Marker> read_marker(const fs::path& dir) {
   Marker m;
   std::string key;
   while (in >> key) {
-    if (key == "version") in >> m.version;
-    else if (key == "seed") in >> m.seed;
-    else if (key == "threads") in >> m.threads;
-    else if (key == "events") in >> m.events;
-    else if (key == "last_seq") in >> m.last_seq;
-    else if (key == "build_seconds") in >> m.build_seconds;
-    else if (key == "complete") in >> m.complete;
+    if (key == "version")
+      in >> m.version;
+    else if (key == "seed")
+      in >> m.seed;
+    else if (key == "threads")
+      in >> m.threads;
+    else if (key == "events")
+      in >> m.events;
+    else if (key == "last_seq")
+      in >> m.last_seq;
+    else if (key == "build_seconds")
+      in >> m.build_seconds;
+    else if (key == "complete")
+      in >> m.complete;
   }
   return m;
 }
@@ -866,8 +875,8 @@ std::optional<Marker> read_marker(const fs::path& dir) {
 void write_marker(const fs::path& dir, const Marker& m) {
   std::ofstream out(dir / marker_name, std::ios::trunc);
   out << "generator bench_projections\nversion " << m.version << "\nseed " << m.seed << "\nthreads " << m.threads
-      << "\nevents " << m.events << "\nlast_seq " << m.last_seq << "\nbuild_seconds " << m.build_seconds << "\ncomplete "
-      << (m.complete ? 1 : 0) << "\n";
+      << "\nevents " << m.events << "\nlast_seq " << m.last_seq << "\nbuild_seconds " << m.build_seconds
+      << "\ncomplete " << (m.complete ? 1 : 0) << "\n";
   if (!out) die(fmt::format("cannot write {}", (dir / marker_name).string()));
 }
 
@@ -894,7 +903,8 @@ LogInfo prepare_log(const fs::path& dir, const Options& o) {
     fmt::print(stderr, "log: {} does not match its marker (last seq {}); building again\n", dir.string(),
                last ? std::to_string(*last) : last.error().to_string());
   }
-  if (!empty && !m) die(fmt::format("{} is not empty and holds no {}: give an empty or new --dir", dir.string(), marker_name));
+  if (!empty && !m)
+    die(fmt::format("{} is not empty and holds no {}: give an empty or new --dir", dir.string(), marker_name));
   if (!empty) {
     fmt::print(stderr, "log: {} was built with other settings; emptying it\n", dir.string());
     for (const auto& entry : fs::directory_iterator(dir)) fs::remove_all(entry.path());
@@ -906,8 +916,8 @@ LogInfo prepare_log(const fs::path& dir, const Options& o) {
   building.threads = static_cast<std::uint64_t>(o.threads);
   building.events = o.events;
   write_marker(dir, building);  // incomplete: an interrupted build is emptied next time
-  fmt::print(stderr, "log: building {} events in {} (generator v{}, seed {})\n", o.events, dir.string(), generator_version,
-             o.seed);
+  fmt::print(stderr, "log: building {} events in {} (generator v{}, seed {})\n", o.events, dir.string(),
+             generator_version, o.seed);
   auto start = SteadyClock::now();
   auto clock = std::make_shared<ManualClock>(start_us);
   {
@@ -918,8 +928,9 @@ LogInfo prepare_log(const fs::path& dir, const Options& o) {
     if (s.failed_batches != 0 || s.map_growths != 0) {
       fmt::print(stderr, "log: note: {} failed batches, {} map growths\n", s.failed_batches, s.map_growths);
     }
-    fmt::print(stderr, "log: {} events, {} batches ({:.0f} commands/batch), simulated span {:.1f} days\n", engine->last_seq(),
-               s.batches, s.batches == 0 ? 0.0 : static_cast<double>(s.commands) / static_cast<double>(s.batches),
+    fmt::print(stderr, "log: {} events, {} batches ({:.0f} commands/batch), simulated span {:.1f} days\n",
+               engine->last_seq(), s.batches,
+               s.batches == 0 ? 0.0 : static_cast<double>(s.commands) / static_cast<double>(s.batches),
                static_cast<double>(clock->now_us() - start_us) / day_us);
   }  // the engine drains and closes
   double seconds = seconds_since(start);
@@ -956,8 +967,9 @@ Baseline measure_raw_scan(const fs::path& dir) {
   b.events_per_s = static_cast<double>(best.events) / best.seconds;
   bench::ScanResult every = bench::raw_scan(dir, true);
   b.every_byte_events_per_s = static_cast<double>(every.events) / every.seconds;
-  fmt::print(stderr, "raw_scan: {} events, {:.1f} MiB of records in {:.3f} s: {:.0f} events/s ({:.0f} reading every byte)\n",
-             b.events, static_cast<double>(b.bytes) / 1048576.0, best.seconds, b.events_per_s, b.every_byte_events_per_s);
+  fmt::print(
+      stderr, "raw_scan: {} events, {:.1f} MiB of records in {:.3f} s: {:.0f} events/s ({:.0f} reading every byte)\n",
+      b.events, static_cast<double>(b.bytes) / 1048576.0, best.seconds, b.events_per_s, b.every_byte_events_per_s);
   return b;
 }
 
@@ -977,7 +989,8 @@ void bench_rebuild_all(const fs::path& dir, const Baseline& scan, bool save_snap
   double seconds = seconds_since(start);
   if (!rebuilt) die(fmt::format("ReadModel::rebuild: {}", rebuilt.error().to_string()));
   auto& model = *rebuilt;
-  if (model->last_seq() != scan.events) die(fmt::format("rebuild folded {} events, the scan saw {}", model->last_seq(), scan.events));
+  if (model->last_seq() != scan.events)
+    die(fmt::format("rebuild folded {} events, the scan saw {}", model->last_seq(), scan.events));
   Rss after = rss_now();
   double per_s = static_cast<double>(model->last_seq()) / seconds;
   fmt::print(stderr, "rebuild_all: {:.2f} s, {:.0f} events/s; {} orders; RSS {:.0f} -> {:.0f} MiB\n", seconds, per_s,
@@ -1001,7 +1014,8 @@ void bench_rebuild_all(const fs::path& dir, const Baseline& scan, bool save_snap
            .str());
   if (save_snapshots) {
     auto save_start = SteadyClock::now();
-    if (auto st = model->save_snapshots(dir); !st) die(fmt::format("ReadModel::save_snapshots: {}", st.error().to_string()));
+    if (auto st = model->save_snapshots(dir); !st)
+      die(fmt::format("ReadModel::save_snapshots: {}", st.error().to_string()));
     fmt::print(stderr, "rebuild_all: snapshots at seq {} written in {:.2f} s: {:.1f} MiB\n", model->last_seq(),
                seconds_since(save_start), static_cast<double>(bench::bytes_under(snapshot_dir(dir))) / 1048576.0);
   }
@@ -1044,8 +1058,9 @@ void bench_restart(const fs::path& dir, std::uint64_t events) {
   std::size_t map_bytes = map_bytes_for(events);
   fmt::print(stderr, "restart: with the snapshots ({:.1f} MiB)\n", static_cast<double>(snapshot_bytes) / 1048576.0);
   Restart with = restart(dir, map_bytes, 0);
-  fmt::print(stderr, "restart: {:.3f} s (engine open {:.3f} s from seq {}, live state {:.3f} s from seq {}) to seq {}\n",
-             with.seconds, with.engine_open_seconds, with.engine_from, with.live_start_seconds, with.live_from, with.last_seq);
+  fmt::print(
+      stderr, "restart: {:.3f} s (engine open {:.3f} s from seq {}, live state {:.3f} s from seq {}) to seq {}\n",
+      with.seconds, with.engine_open_seconds, with.engine_from, with.live_start_seconds, with.live_from, with.last_seq);
   if (with.engine_from != with.last_seq || with.live_from != with.last_seq) {
     fmt::print(stderr, "restart: WARNING: the snapshots were not (all) used\n");
   }
@@ -1081,7 +1096,8 @@ void bench_verify(const fs::path& dir, const Baseline& scan) {
   auto report = verify_log(dir);
   double seconds = seconds_since(start);
   if (!report) die(fmt::format("verify_log: {}", report.error().to_string()));
-  if (report->events != scan.events) die(fmt::format("verify_log saw {} events, the scan {}", report->events, scan.events));
+  if (report->events != scan.events)
+    die(fmt::format("verify_log saw {} events, the scan {}", report->events, scan.events));
   double per_s = static_cast<double>(report->events) / seconds;
   fmt::print(stderr, "verify: {:.2f} s, {:.0f} events/s\n", seconds, per_s);
   emit(JsonLine("verify")
@@ -1130,7 +1146,8 @@ int run_process(const std::vector<std::string>& args, const fs::path& err_file) 
 
 void bench_export(const fs::path& dir, const Baseline& scan, const Options& o) {
   fs::path cli = find_ledger_cli(o);
-  if (cli.empty()) die("the `ledger` CLI was not found next to this binary: build target `ledger` or give --ledger-cli PATH");
+  if (cli.empty())
+    die("the `ledger` CLI was not found next to this binary: build target `ledger` or give --ledger-cli PATH");
   fs::path err = fs::temp_directory_path() / fmt::format("bench_projections.export.{}.stderr", ::getpid());
   std::vector<std::string> args{cli.string(), "export", "--data", dir.string(), "--output", "/dev/null"};
   fmt::print(stderr, "export: {} export --data {} --output /dev/null\n", cli.string(), dir.string());
@@ -1145,7 +1162,8 @@ void bench_export(const fs::path& dir, const Baseline& scan, const Options& o) {
   fs::remove(err);
   if (rc != 0) die(fmt::format("ledger export exited with {}: {}", rc, err_text));
   double per_s = static_cast<double>(scan.events) / seconds;
-  fmt::print(stderr, "export: {:.2f} s, {:.0f} events/s{}\n", seconds, per_s, err_text.empty() ? "" : " (stderr: " + err_text + ")");
+  fmt::print(stderr, "export: {:.2f} s, {:.0f} events/s{}\n", seconds, per_s,
+             err_text.empty() ? "" : " (stderr: " + err_text + ")");
   emit(JsonLine("export")
            .field("events", scan.events)
            .field("seconds", seconds)
@@ -1211,7 +1229,7 @@ WriterRun writer_run(const fs::path& dir, const Options& o, int subscribers) {
   WriterStats stats_before = engine->stats();
   constexpr int threads = 4;
   constexpr std::uint64_t in_flight_per_thread = 8192;
-  Answers answers;
+  Completions answers;
   std::atomic<std::uint64_t> submitted{0};
   auto start = SteadyClock::now();
   std::vector<std::thread> pool;
@@ -1219,15 +1237,18 @@ WriterRun writer_run(const fs::path& dir, const Options& o, int subscribers) {
     pool.emplace_back([&, t] {
       for (std::uint64_t i = static_cast<std::uint64_t>(t); i < o.writer_commands; i += threads) {
         for (;;) {  // keep the queue fed but bounded
-          std::uint64_t done = answers.answered.load(std::memory_order_acquire);
+          std::uint64_t done = answers.completed.load(std::memory_order_acquire);
           if (submitted.load(std::memory_order_relaxed) - done < in_flight_per_thread * threads) break;
-          answers.answered.wait(done, std::memory_order_acquire);
+          answers.completed.wait(done, std::memory_order_acquire);
         }
         submitted.fetch_add(1, std::memory_order_relaxed);
         std::string id = fmt::format("WT-{:010}", i);
-        ShipTransfer c{id, from[i % from.size()], to[(i * 7919) % to.size()],
+        ShipTransfer c{id,
+                       from[i % from.size()],
+                       to[(i * 7919) % to.size()],
                        {{skus[(i * 31) % skus.size()], static_cast<std::int64_t>(1 + i % 5), {}}}};
-        engine->submit(command("ship-" + id, admin, std::move(c)), [&answers](const CommandResult& res) { answers.done(res); });
+        engine->submit(command("ship-" + id, admin, std::move(c)),
+                       [&answers](const CommandResult& res) { answers.done(res); });
       }
     });
   }
@@ -1237,11 +1258,14 @@ WriterRun writer_run(const fs::path& dir, const Options& o, int subscribers) {
   engine->inspect([](const LedgerState&) {});
   stop.store(true);
   monitor.join();
-  if (answers.rejected.load() != 0) die(fmt::format("writer: {} rejected; first: {}", answers.rejected.load(), answers.first_error));
+  if (answers.rejected.load() != 0)
+    die(fmt::format("writer: {} rejected; first: {}", answers.rejected.load(), answers.first_error));
   WriterStats stats_after = engine->stats();
   r.commands_per_s = static_cast<double>(o.writer_commands) / r.seconds;
   std::uint64_t batches = stats_after.batches - stats_before.batches;
-  r.avg_batch = batches == 0 ? 0 : static_cast<double>(stats_after.commands - stats_before.commands) / static_cast<double>(batches);
+  r.avg_batch = batches == 0
+                    ? 0
+                    : static_cast<double>(stats_after.commands - stats_before.commands) / static_cast<double>(batches);
   r.after = rss_now();
   r.peak.rss_mb = std::max(r.peak.rss_mb, r.after.rss_mb);
   r.peak.anon_mb = std::max(r.peak.anon_mb, r.after.anon_mb);
@@ -1263,15 +1287,18 @@ void bench_subscribers(const fs::path& root, const Options& o) {
   const fs::path alone = root / "writer_alone", with = root / "writer_with_subscribers";
   fs::remove_all(alone);
   fs::remove_all(with);
-  fmt::print(stderr, "writer_with_slow_subscribers: {} transfers from 4 threads, alone, in {}\n", o.writer_commands, alone.string());
+  fmt::print(stderr, "writer_with_slow_subscribers: {} transfers from 4 threads, alone, in {}\n", o.writer_commands,
+             alone.string());
   // Alone before and after the run with subscribers; the baseline is the faster of the two (the
   // first run also warms the allocator and the page cache).
   WriterRun a = writer_run(alone, o, 0);
-  fmt::print(stderr, "writer_with_slow_subscribers: alone {:.0f} commands/s ({:.2f} s, {:.0f} per batch); RSS anon {:.0f} -> {:.0f} MiB\n",
+  fmt::print(stderr,
+             "writer_with_slow_subscribers: alone {:.0f} commands/s ({:.2f} s, {:.0f} per batch); RSS anon {:.0f} -> "
+             "{:.0f} MiB\n",
              a.commands_per_s, a.seconds, a.avg_batch, a.before.anon_mb, a.after.anon_mb);
   fs::remove_all(alone);
-  fmt::print(stderr, "writer_with_slow_subscribers: with {} subscribers sleeping {} us per event, in {}\n", o.subscribers,
-             o.subscriber_sleep_us, with.string());
+  fmt::print(stderr, "writer_with_slow_subscribers: with {} subscribers sleeping {} us per event, in {}\n",
+             o.subscribers, o.subscriber_sleep_us, with.string());
   WriterRun w = writer_run(with, o, o.subscribers);
   fs::remove_all(with);
   WriterRun a2 = writer_run(alone, o, 0);
@@ -1280,12 +1307,14 @@ void bench_subscribers(const fs::path& root, const Options& o) {
   fs::remove_all(alone);
   const WriterRun first = a;  // its RSS figures are the cleanest: nothing ran before it
   if (a2.commands_per_s > a.commands_per_s) a = a2;
-  fmt::print(stderr,
-             "writer_with_slow_subscribers: {:.0f} commands/s ({:.2f} s, {:.0f} per batch); max lag {} events, {} at the end "
-             "(the slowest handled {}); RSS {:.0f} -> {:.0f} MiB (peak {:.0f}; anon {:.0f} -> {:.0f}); log {:.1f} MiB vs {:.1f} alone\n",
-             w.commands_per_s, w.seconds, w.avg_batch, w.max_lag, w.end_lag, w.delivered_min, w.before.rss_mb, w.after.rss_mb,
-             w.peak.rss_mb, w.before.anon_mb, w.after.anon_mb, static_cast<double>(w.log_bytes) / 1048576.0,
-             static_cast<double>(a.log_bytes) / 1048576.0);
+  fmt::print(
+      stderr,
+      "writer_with_slow_subscribers: {:.0f} commands/s ({:.2f} s, {:.0f} per batch); max lag {} events, {} at the end "
+      "(the slowest handled {}); RSS {:.0f} -> {:.0f} MiB (peak {:.0f}; anon {:.0f} -> {:.0f}); log {:.1f} MiB vs "
+      "{:.1f} alone\n",
+      w.commands_per_s, w.seconds, w.avg_batch, w.max_lag, w.end_lag, w.delivered_min, w.before.rss_mb, w.after.rss_mb,
+      w.peak.rss_mb, w.before.anon_mb, w.after.anon_mb, static_cast<double>(w.log_bytes) / 1048576.0,
+      static_cast<double>(a.log_bytes) / 1048576.0);
   emit(JsonLine("writer_with_slow_subscribers")
            .field("commands", o.writer_commands)
            .field("commands_per_s", w.commands_per_s)
@@ -1343,8 +1372,8 @@ int main(int argc, char** argv) {
   LogInfo log = prepare_log(dir, o);
   fmt::print(stderr, "log: {} events, {:.2f} GiB (data.mdb {:.2f} GiB), {} in {:.0f} s\n", log.events,
              static_cast<double>(bench::bytes_under(dir)) / (1u << 30),
-             static_cast<double>(bench::bytes_under(dir / "data.mdb")) / (1u << 30), log.reused ? "reused, built" : "built",
-             log.build_seconds);
+             static_cast<double>(bench::bytes_under(dir / "data.mdb")) / (1u << 30),
+             log.reused ? "reused, built" : "built", log.build_seconds);
 
   bool need_scan = wanted(o, "rebuild_all") || wanted(o, "verify") || wanted(o, "export");
   Baseline scan;

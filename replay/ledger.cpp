@@ -31,10 +31,6 @@ namespace {
 
 using namespace ledger;
 
-std::string_view fb_str(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view{} : std::string_view(s->data(), s->size());
-}
-
 constexpr int exit_ok = 0, exit_invalid = 1, exit_usage = 2, exit_unreadable = 3;
 
 const char* const usage_text = R"(ledger: audit a ledger data directory from its log alone (read-only)
@@ -789,14 +785,7 @@ int cmd_rebuild(const Args& a) {
   auto last = log_last_seq(dir);
   if (!last) return report_failure(last.error(), json);
   // The stored model, restored exactly as the server would restore it (the log confirms the chain hash).
-  auto stored = ReadModel::restore(dir, [&](std::uint64_t seq) -> std::optional<Hash32> {
-    std::optional<Hash32> found;
-    (void)scan_log(dir, seq, 1, [&](const fb::Event& e, const Hash32& h) {
-      if (e.seq() == seq) found = h;
-      return false;
-    });
-    return found;
-  });
+  auto stored = ReadModel::restore(dir);
   if (!stored) {
     bool absent = stored.error().code == ErrorCode::unknown_id;
     if (json) {

@@ -49,14 +49,7 @@ inline void wait_applied(ledger::LiveState& live, std::uint64_t seq) {
 
 // The read model restored from the snapshots in `dir` (the log there confirms them).
 inline std::unique_ptr<ledger::ReadModel> restore_model(const std::filesystem::path& dir) {
-  auto restored = ledger::ReadModel::restore(dir, [&](std::uint64_t seq) -> std::optional<ledger::Hash32> {
-    std::optional<ledger::Hash32> found;
-    (void)ledger::scan_log(dir, seq, 1, [&](const ledger::fb::Event& e, const ledger::Hash32& h) {
-      if (e.seq() == seq) found = h;
-      return false;
-    });
-    return found;
-  });
+  auto restored = ledger::ReadModel::restore(dir);
   REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().to_string()));
   return std::move(*restored);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "events_generated.h"
+#include "ledger/fold.hpp"  // fb_str
 #include "ledger/ledger_state.hpp"
 
 namespace ledger {
@@ -15,9 +16,5 @@ class Fold {
   // be discarded: callers rebuild it from the log.
   static Status apply(LedgerState& state, const fb::Event& event, const Hash32& hash);
 };
-
-inline std::string_view fb_str(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view{} : std::string_view(s->data(), s->size());
-}
 
 }  // namespace ledger

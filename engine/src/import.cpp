@@ -13,8 +13,6 @@ namespace ledger {
 
 namespace {
 
-std::string_view text(const flatbuffers::String* s) { return s == nullptr ? std::string_view() : s->string_view(); }
-
 Error bad_record(std::uint64_t seq, std::string message) {
   return make_error(ErrorCode::corruption, std::move(message)).with("seq", static_cast<std::int64_t>(seq));
 }
@@ -33,26 +31,22 @@ Status scan_log_records(const std::filesystem::path& dir, std::uint64_t from_seq
   auto txn = Txn::begin(**store, false);
   if (!txn) return txn.take_error();
   Status failure;
-  auto st =
-      read_log_range(**store, std::max<std::uint64_t>(from_seq, 1), limit, [&](const fb::Event& e, const Hash32& h) {
-        auto record = get_event_record(**store, *txn, e.seq());
-        if (!record || !*record || (*record)->size() < record_hash_bytes) {
-          failure =
-              record ? bad_record(e.seq(), fmt::format("event {} vanished while read", e.seq())) : record.take_error();
-          return false;
-        }
-        LogRecordView view{e, h, (*record)->subspan(record_hash_bytes), std::nullopt};
-        std::string_view command_id = text(e.command_id());
-        if (!command_id.empty()) {
-          auto command = get_command(**store, *txn, command_id);
-          if (!command) {
-            failure = command.take_error();
-            return false;
-          }
-          if (*command && (*command)->last_seq == e.seq()) view.command_fingerprint = (*command)->fingerprint;
-        }
-        return visit(view);
-      });
+  // One cursor walk hands over the checked event and its stored bytes; only commands need a lookup.
+  auto st = read_log_records(**store, std::max<std::uint64_t>(from_seq, 1), limit,
+                             [&](const fb::Event& e, const Hash32& h, std::span<const std::uint8_t> bytes) {
+                               LogRecordView view{e, h, bytes, std::nullopt};
+                               std::string_view command_id = fb_str(e.command_id());
+                               if (!command_id.empty()) {
+                                 auto command = get_command(**store, *txn, command_id);
+                                 if (!command) {
+                                   failure = command.take_error();
+                                   return false;
+                                 }
+                                 if (*command && (*command)->last_seq == e.seq())
+                                   view.command_fingerprint = (*command)->fingerprint;
+                               }
+                               return visit(view);
+                             });
   if (!st) return st;
   return failure;
 }
@@ -123,7 +117,7 @@ Status import_log(const std::filesystem::path& dir, const std::function<Result<s
           wrote = bad_record(want, fmt::format("event {}: its chain_hash does not match its bytes", want));
           break;
         }
-        std::string_view cmd = text(e.command_id());
+        std::string_view cmd = fb_str(e.command_id());
         if (cmd != batch_command) {
           if (!batch_closed) {
             wrote = bad_record(
@@ -142,7 +136,7 @@ Status import_log(const std::filesystem::path& dir, const std::function<Result<s
           wrote = st;
           break;
         }
-        if (auto st = put_stream_entry(store, *txn, text(e.stream()), e.stream_version(), want); !st) {
+        if (auto st = put_stream_entry(store, *txn, fb_str(e.stream()), e.stream_version(), want); !st) {
           wrote = st;
           break;
         }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ledger/fold.hpp"
 #include "ledger/order_facts.hpp"
 
 namespace ledger {
@@ -48,8 +49,6 @@ void scope_of_order(const LedgerState& state, const OrderRecord& order, AlertRec
   a.store = std::string(k.store);
 }
 
-std::string_view text(const flatbuffers::String* s) { return s == nullptr ? std::string_view() : s->string_view(); }
-
 AlertRecord alert(std::string_view kind, std::string_view subject) {
   AlertRecord a;
   a.kind = std::string(kind);
@@ -73,7 +72,7 @@ void Alerts::apply(const FoldStep& step) {
   const LedgerState& state = step.state;
   switch (e.body_type()) {
     case fb::Body::OrderPlaced: {
-      std::string_view id = text(e.body_as_OrderPlaced()->id());
+      std::string_view id = fb_str(e.body_as_OrderPlaced()->id());
       const OrderRecord* o = state.order(id);
       if (o == nullptr) break;
       OrderViolations v = order_violations(state, *o);
@@ -94,9 +93,9 @@ void Alerts::apply(const FoldStep& step) {
     }
     case fb::Body::OrderDelayWarned: {
       const auto* w = e.body_as_OrderDelayWarned();
-      const OrderRecord* o = state.order(text(w->id()));
-      AlertRecord a = alert("delay", fmt::format("order:{}", text(w->id())));
-      a.message = fmt::format("order {} missed its {} milestone due at {} us", text(w->id()), text(w->milestone()),
+      const OrderRecord* o = state.order(fb_str(w->id()));
+      AlertRecord a = alert("delay", fmt::format("order:{}", fb_str(w->id())));
+      a.message = fmt::format("order {} missed its {} milestone due at {} us", fb_str(w->id()), fb_str(w->milestone()),
                               w->due_us());
       if (o != nullptr) scope_of_order(state, *o, a);
       raise(step, std::move(a));
@@ -108,8 +107,8 @@ void Alerts::apply(const FoldStep& step) {
       std::int64_t change = after > before ? after - before : before - after;
       // |after - before| > pct% of before, in integers; any change from 0 counts.
       if (static_cast<__int128>(change) * 100 > static_cast<__int128>(price_change_alert_pct) * before) {
-        AlertRecord a = alert("price_change", fmt::format("sku:{}", text(p->sku())));
-        a.message = fmt::format("{} price of {} changed from {} to {} cents", level_name(p->level()), text(p->sku()),
+        AlertRecord a = alert("price_change", fmt::format("sku:{}", fb_str(p->sku())));
+        a.message = fmt::format("{} price of {} changed from {} to {} cents", level_name(p->level()), fb_str(p->sku()),
                                 before, after);
         raise(step, std::move(a));
       }
@@ -117,18 +116,18 @@ void Alerts::apply(const FoldStep& step) {
     }
     case fb::Body::ReservationExpired: {
       const auto* r = e.body_as_ReservationExpired();
-      const ReservationRecord* rec = state.reservation(text(r->id()));
-      AlertRecord a = alert("reservation_expired", fmt::format("reservation:{}", text(r->id())));
-      a.message =
-          fmt::format("reservation {} expired at {} us; its stock is available again", text(r->id()), r->deadline_us());
+      const ReservationRecord* rec = state.reservation(fb_str(r->id()));
+      AlertRecord a = alert("reservation_expired", fmt::format("reservation:{}", fb_str(r->id())));
+      a.message = fmt::format("reservation {} expired at {} us; its stock is available again", fb_str(r->id()),
+                              r->deadline_us());
       if (rec != nullptr) scope_of_location(state, rec->from, a);
       raise(step, std::move(a));
       break;
     }
     case fb::Body::AlertRaised: {
       const auto* r = e.body_as_AlertRaised();
-      AlertRecord a = alert(text(r->kind()), text(r->subject()));
-      a.message = std::string(text(r->message()));
+      AlertRecord a = alert(fb_str(r->kind()), fb_str(r->subject()));
+      a.message = std::string(fb_str(r->message()));
       scope_of_location(state, a.subject, a);
       raise(step, std::move(a));
       break;
@@ -153,15 +152,12 @@ void Alerts::apply(const FoldStep& step) {
   }
   if (e.body_type() == fb::Body::ReservationCreated) {
     const auto* c = e.body_as_ReservationCreated();
-    std::pair<std::int64_t, std::string> key{c->deadline_us(), std::string(text(c->id()))};
+    std::pair<std::int64_t, std::string> key{c->deadline_us(), std::string(fb_str(c->id()))};
     if (key <= before && key.first > e.ts_us() && key.first <= horizon) warn_expiring(key.first, key.second);
   }
   // Low stock: raised when a location's position falls to its reorder point, once until it recovers.
   for (const StockDelta& d : step.deltas) {
-    if (party_id(d.location, "warehouse").empty() && party_id(d.location, "dealer").empty() &&
-        party_id(d.location, "store").empty()) {
-      continue;
-    }
+    if (!is_stocking_location(d.location)) continue;
     ReplenishmentRow r = flow_.replenishment_of(state, d.location, d.sku);
     std::string key = fmt::format("{}|{}", d.location, d.sku);
     auto it = low_.find(key);

@@ -12,6 +12,11 @@ std::string_view party_id(std::string_view party, std::string_view kind) {
   return {};
 }
 
+bool is_stocking_location(std::string_view location) {
+  return !party_id(location, "warehouse").empty() || !party_id(location, "dealer").empty() ||
+         !party_id(location, "store").empty();
+}
+
 OrderKeys order_keys(const LedgerState& state, const OrderRecord& order) {
   OrderKeys keys;
   keys.region = order.ship_to_region;

@@ -5,18 +5,16 @@
 #include <algorithm>
 #include <vector>
 
-namespace ledger {
+#include "ledger/fold.hpp"
 
-namespace {
-std::string_view text(const flatbuffers::String* s) { return s == nullptr ? std::string_view() : s->string_view(); }
-}  // namespace
+namespace ledger {
 
 void OrderIndex::apply(const FoldStep& step) {
   const fb::Event& e = step.event;
   std::string_view id;
   switch (e.body_type()) {
     case fb::Body::OrderPlaced: {
-      id = text(e.body_as_OrderPlaced()->id());
+      id = fb_str(e.body_as_OrderPlaced()->id());
       const OrderRecord* o = step.state.order(id);
       if (o == nullptr) return;
       for (const std::string* party : {&o->buyer, &o->seller}) {
@@ -25,9 +23,9 @@ void OrderIndex::apply(const FoldStep& step) {
       }
       return;
     }
-    case fb::Body::OrderCompleted: id = text(e.body_as_OrderCompleted()->id()); break;
-    case fb::Body::OrderCancelled: id = text(e.body_as_OrderCancelled()->id()); break;
-    case fb::Body::OrderRejected: id = text(e.body_as_OrderRejected()->id()); break;
+    case fb::Body::OrderCompleted: id = fb_str(e.body_as_OrderCompleted()->id()); break;
+    case fb::Body::OrderCancelled: id = fb_str(e.body_as_OrderCancelled()->id()); break;
+    case fb::Body::OrderRejected: id = fb_str(e.body_as_OrderRejected()->id()); break;
     default: return;
   }
   const OrderRecord* o = step.state.order(id);

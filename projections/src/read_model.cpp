@@ -5,15 +5,10 @@
 #include <algorithm>
 
 #include "ledger/fold.hpp"
+#include "ledger/order_facts.hpp"
 #include "ledger/verify.hpp"
 
 namespace ledger {
-
-namespace {
-bool is_stocking(std::string_view location) {
-  return location.rfind("warehouse:", 0) == 0 || location.rfind("dealer:", 0) == 0 || location.rfind("store:", 0) == 0;
-}
-}  // namespace
 
 ReadModel::ReadModel() { ledger_.set_change_log(&changed_); }
 
@@ -24,7 +19,7 @@ void ReadModel::collect_deltas() {
   changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
   for (std::uint64_t key : changed_) {
     auto [location, sku] = ledger_.balance_names(key);
-    if (!is_stocking(location)) continue;
+    if (!is_stocking_location(location)) continue;
     Balance after = ledger_.balance(location, sku);
     auto it = stock_.find(key);
     Balance before = it == stock_.end() ? Balance{} : it->second;
@@ -57,7 +52,7 @@ void ReadModel::remember_stock() {
   // The change log's keys are the ledger's interned (location, SKU) pairs; find each balance's key by
   // letting the ledger intern nothing new: every non-zero balance already has one.
   ledger_.for_each_balance_key([&](std::uint64_t key, std::string_view location, const Balance& b) {
-    if (is_stocking(location) && !b.is_zero()) stock_[key] = b;
+    if (is_stocking_location(location) && !b.is_zero()) stock_[key] = b;
   });
 }
 
@@ -104,6 +99,17 @@ Status ReadModel::save_snapshots(const std::filesystem::path& data_dir) const {
     if (auto st = write_snapshot_file(snapshot_dir(data_dir), header, out.bytes()); !st) return st;
   }
   return Ok{};
+}
+
+Result<std::unique_ptr<ReadModel>> ReadModel::restore(const std::filesystem::path& data_dir) {
+  return restore(data_dir, [&](std::uint64_t seq) -> std::optional<Hash32> {
+    std::optional<Hash32> found;
+    auto st = scan_log(data_dir, seq, 1, [&](const fb::Event& e, const Hash32& h) {
+      if (e.seq() == seq) found = h;
+      return false;
+    });
+    return st ? found : std::nullopt;
+  });
 }
 
 Result<std::unique_ptr<ReadModel>> ReadModel::restore(const std::filesystem::path& data_dir,

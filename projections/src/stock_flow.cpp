@@ -11,10 +11,6 @@ namespace ledger {
 namespace {
 // Keep this many days back from the newest; one older day stays as the closing balance before them.
 constexpr std::int64_t kept_days = flow_window_days_max + 1;
-
-bool is_stocking_location(std::string_view location) {
-  return location.rfind("warehouse:", 0) == 0 || location.rfind("dealer:", 0) == 0 || location.rfind("store:", 0) == 0;
-}
 }  // namespace
 
 void StockFlow::apply(const FoldStep& step) {

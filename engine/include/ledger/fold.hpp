@@ -7,6 +7,11 @@
 
 namespace ledger {
 
+// A FlatBuffers string as a view; empty when the field is absent.
+inline std::string_view fb_str(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view{} : std::string_view(s->data(), s->size());
+}
+
 // REQUIRES: `event` passed the Verifier (events from Engine::read_events have). On error the state
 // is partly applied and must be discarded.
 Status apply_event(LedgerState& state, const fb::Event& event, const Hash32& chain_hash);

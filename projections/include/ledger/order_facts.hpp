@@ -27,6 +27,9 @@ struct OrderViolations {
 };
 OrderViolations order_violations(const LedgerState& state, const OrderRecord& order);
 
+// Warehouses, dealers and stores: where stock is held and sold from (not transit or virtual locations).
+bool is_stocking_location(std::string_view location);
+
 // "dealer:D" -> "D" when `party` is of that kind, else empty.
 std::string_view party_id(std::string_view party, std::string_view kind);
 

@@ -60,6 +60,9 @@ class ReadModel {
   using ChainHashAt = std::function<std::optional<Hash32>(std::uint64_t seq)>;
   static Result<std::unique_ptr<ReadModel>> restore(const std::filesystem::path& data_dir,
                                                     const ChainHashAt& chain_hash_at);
+  // The same, confirming against the log in data_dir read on its own (the CLI, tests: not inside a
+  // process that has the engine open, where LMDB forbids a second environment).
+  static Result<std::unique_ptr<ReadModel>> restore(const std::filesystem::path& data_dir);
 
  private:
   void collect_deltas();
