@@ -46,7 +46,36 @@ bool is_order_command(const CommandBody& body);
 Status allocate_on_receipt(const LedgerState& state, const ReceiveStock& receipt, const DecideContext& ctx,
                            EventSink& sink);
 // After an order's hold expired: cancels the order when nothing of it was shipped.
-Status cancel_on_hold_expiry(const LedgerState& state, std::string_view reservation_id, EventSink& sink);
+Status cancel_on_hold_expiry(const LedgerState& state, std::string_view reservation_id, std::int64_t now_us,
+                             EventSink& sink);
+
+// ---- marketing (decide_marketing.cpp)
+bool is_marketing_command(const CommandBody& body);
+Status decide_marketing(const LedgerState& state, const CommandBody& body, const DecideContext& ctx, EventSink& sink);
+// What placing an order redeems: its coupons' discounts and the points it spends.
+struct Redemption {
+  std::string member;  // empty: the buyer is no member
+  Discounts discounts;
+  std::int64_t points = 0;
+};
+// Checks the order's coupons and points against the state (ownership, validity, scope, limits,
+// budgets, balance) and computes the discounts. Any failure is a typed error naming the coupon.
+Result<Redemption> plan_redemption(const LedgerState& state, const PlaceOrder& c, std::int64_t total_cents,
+                                   std::int64_t now_us);
+// CouponRedeemed for each coupon and PointsSpent; emitted right after OrderPlaced.
+void emit_redemption(const std::string& order_id, const Redemption& r, EventSink& sink);
+// After OrderCancelled/OrderRejected: coupons given back (by their campaign's rule), points refunded.
+void emit_order_end_marketing(const LedgerState& state, const std::string& id, const OrderRecord& o,
+                              std::int64_t now_us, EventSink& sink);
+// After OrderDelivered: points earned and spend counted for what is now delivered; a tier change.
+void emit_delivery_marketing(const LedgerState& state, const std::string& id, const OrderRecord& o,
+                             std::int64_t now_us, EventSink& sink);
+// After OrderReturned of `returned_now`: points and spend taken back; a wholly returned order as a cancel.
+void emit_return_marketing(const LedgerState& state, const std::string& id, const OrderRecord& o,
+                           const std::map<std::string_view, std::int64_t>& returned_now, std::int64_t now_us,
+                           EventSink& sink);
+// The clock reached the member's due time: PointsExpired for lots past expiry, a tier change.
+Status member_clock(const LedgerState& state, const std::string& member, std::int64_t now_us, EventSink& sink);
 
 // Lines are non-empty, at most lines_max, each naming a known SKU with 0 < qty <= qty_max.
 // Returns the total quantity per SKU (a command may list a SKU on several lines).

@@ -314,7 +314,7 @@ std::vector<std::string> approvals_for(const LedgerState& state, const PlaceOrde
     if (rule.below_floor && !below_floor) continue;
     if (!rule.order_type.empty() && rule.order_type != order_type_name(c.type)) continue;
     if (rule.health_tier_at_most > 0 && (buyer.kind != LocationKind::dealer || tier > rule.health_tier_at_most)) continue;
-    if (rule.credit_overrun && (buyer.kind != LocationKind::dealer || account.credit_used_cents + total_cents <= limit)) {
+    if (rule.credit_overrun && (buyer.kind != LocationKind::dealer || account.exposure_cents() + total_cents <= limit)) {
       continue;
     }
     steps.insert(rule.step);
@@ -450,13 +450,14 @@ Status place_order(const LedgerState& state, const PlaceOrder& c, const DecideCo
   std::int64_t total_cents = 0;
   bool below_floor = false;
   if (auto st = check_order_lines(state, c, *buyer, total_cents, below_floor); !st) return st;
-  // Coupons are redeemed against campaigns; a code the ledger never issued cannot be redeemed.
-  if (c.coupons.size() > 16) return order_error(ErrorCode::invalid_argument, "at most 16 coupons", "coupons");
-  for (const auto& code : c.coupons) {
-    if (auto st = check_id(code, "coupons"); !st) return st;
-    return order_error(ErrorCode::rule_violation, fmt::format("coupon '{}' was never issued", code), "coupons")
-        .with("coupon", code);
+  if (below_floor && state.marketing().reject_below_floor) {
+    return order_error(ErrorCode::rule_violation, "a line is priced below its floor, and the price policy refuses that",
+                       "lines")
+        .with("reason", "below_floor");
   }
+  auto redemption = plan_redemption(state, c, total_cents, ctx.now_us);
+  if (!redemption) return redemption.take_error();
+  const std::int64_t discount_cents = redemption->discounts.discount_cents;
   std::vector<Wanted> wanted = merged(c.lines);
   if (c.type == OrderType::presale) {
     for (const auto& w : wanted) {
@@ -469,7 +470,7 @@ Status place_order(const LedgerState& state, const PlaceOrder& c, const DecideCo
       }
     }
   }
-  std::vector<std::string> approvals = approvals_for(state, c, *buyer, total_cents, below_floor);
+  std::vector<std::string> approvals = approvals_for(state, c, *buyer, total_cents - discount_cents, below_floor);
 
   // The record the allocation reasons about, as the fold will make it.
   OrderRecord o;
@@ -495,12 +496,14 @@ Status place_order(const LedgerState& state, const PlaceOrder& c, const DecideCo
   for (const auto& l : c.lines) lines.push_back(fb::CreateOrderLineDirect(b, l.sku.c_str(), l.qty, l.unit_price_cents));
   std::vector<flatbuffers::Offset<flatbuffers::String>> coupons, steps;
   for (const auto& s : approvals) steps.push_back(b.CreateString(s));
+  for (const auto& cd : redemption->discounts.coupons) coupons.push_back(b.CreateString(cd.code));
   auto body = fb::CreateOrderPlaced(b, b.CreateString(c.id), static_cast<fb::OrderType>(c.type), b.CreateString(c.buyer),
                                     b.CreateString(c.seller), b.CreateString(c.channel), b.CreateString(c.ship_to_region),
                                     c.ship_to_lat_e6, c.ship_to_lon_e6, b.CreateVector(lines), b.CreateVector(coupons),
-                                    c.promised_by_us, c.pickup_at_us, total_cents, 0, b.CreateVector(steps),
-                                    c.allow_backorder);
+                                    c.promised_by_us, c.pickup_at_us, total_cents, discount_cents,
+                                    b.CreateVector(steps), c.allow_backorder);
   sink.emit(fmt::format("order:{}", c.id), fb::Body::OrderPlaced, body.Union());
+  emit_redemption(c.id, *redemption, sink);
   if (!picks.empty()) emit_allocation(sink, c.id, 0, hold_deadline(o, ctx.now_us), picks, overlay);
   return Ok{};
 }
@@ -562,7 +565,8 @@ Status approve_order(const LedgerState& state, const ApproveOrder& c, const Acto
   return Ok{};
 }
 
-Status reject_order(const LedgerState& state, const RejectOrder& c, const Actor& actor, EventSink& sink) {
+Status reject_order(const LedgerState& state, const RejectOrder& c, const Actor& actor, std::int64_t now_us,
+                    EventSink& sink) {
   auto o = find_order(state, c.id);
   if (!o) return o.take_error();
   if ((*o)->ended() || !(*o)->approvals_pending()) return illegal(c.id, **o, "only an order waiting for approval is rejected");
@@ -578,6 +582,7 @@ Status reject_order(const LedgerState& state, const RejectOrder& c, const Actor&
   auto& b = sink.builder();
   auto body = fb::CreateOrderRejectedDirect(b, c.id.c_str(), c.reason.c_str());
   sink.emit(fmt::format("order:{}", c.id), fb::Body::OrderRejected, body.Union());
+  emit_order_end_marketing(state, c.id, **o, now_us, sink);
   return Ok{};
 }
 
@@ -658,7 +663,7 @@ Status ship_order(const LedgerState& state, const ShipOrder& c, EventSink& sink)
   return Ok{};
 }
 
-Status deliver_order(const LedgerState& state, const DeliverOrder& c, EventSink& sink) {
+Status deliver_order(const LedgerState& state, const DeliverOrder& c, std::int64_t now_us, EventSink& sink) {
   auto o = find_order(state, c.id);
   if (!o) return o.take_error();
   if ((*o)->ended()) return illegal(c.id, **o, "it has ended");
@@ -674,6 +679,7 @@ Status deliver_order(const LedgerState& state, const DeliverOrder& c, EventSink&
   }
   auto body = fb::CreateOrderDeliveredDirect(b, c.id.c_str());
   sink.emit(fmt::format("order:{}", c.id), fb::Body::OrderDelivered, body.Union());
+  emit_delivery_marketing(state, c.id, **o, now_us, sink);
   return Ok{};
 }
 
@@ -687,7 +693,7 @@ Status complete_order(const LedgerState& state, const CompleteOrder& c, EventSin
   return Ok{};
 }
 
-Status cancel_order(const LedgerState& state, const CancelOrder& c, EventSink& sink) {
+Status cancel_order(const LedgerState& state, const CancelOrder& c, std::int64_t now_us, EventSink& sink) {
   auto o = find_order(state, c.id);
   if (!o) return o.take_error();
   if ((*o)->ended()) return illegal(c.id, **o, "it has ended");
@@ -697,6 +703,7 @@ Status cancel_order(const LedgerState& state, const CancelOrder& c, EventSink& s
   auto& b = sink.builder();
   auto body = fb::CreateOrderCancelledDirect(b, c.id.c_str(), c.reason.c_str());
   sink.emit(fmt::format("order:{}", c.id), fb::Body::OrderCancelled, body.Union());
+  emit_order_end_marketing(state, c.id, **o, now_us, sink);
   return Ok{};
 }
 
@@ -721,7 +728,7 @@ std::vector<std::pair<std::string, std::int64_t>> shipped_by_source(const Ledger
   return out;
 }
 
-Status return_order(const LedgerState& state, const ReturnOrder& c, EventSink& sink) {
+Status return_order(const LedgerState& state, const ReturnOrder& c, std::int64_t now_us, EventSink& sink) {
   auto o = find_order(state, c.id);
   if (!o) return o.take_error();
   if ((*o)->cancelled || (*o)->rejected) return illegal(c.id, **o, "it has ended");
@@ -761,6 +768,7 @@ Status return_order(const LedgerState& state, const ReturnOrder& c, EventSink& s
                                         b.CreateString(from), b.CreateString(to));
     sink.emit(fmt::format("order:{}", c.id), fb::Body::OrderReturned, body.Union());
   }
+  emit_return_marketing(state, c.id, **o, *by_sku, now_us, sink);
   return Ok{};
 }
 
@@ -867,13 +875,13 @@ Status decide_orders(const LedgerState& state, const CommandBody& body, const De
   const Actor& actor = ctx.actor != nullptr ? *ctx.actor : system_actor;
   if (const auto* c = std::get_if<PlaceOrder>(&body)) return place_order(state, *c, ctx, sink);
   if (const auto* c = std::get_if<ApproveOrder>(&body)) return approve_order(state, *c, actor, sink);
-  if (const auto* c = std::get_if<RejectOrder>(&body)) return reject_order(state, *c, actor, sink);
+  if (const auto* c = std::get_if<RejectOrder>(&body)) return reject_order(state, *c, actor, ctx.now_us, sink);
   if (const auto* c = std::get_if<AllocateOrder>(&body)) return allocate_order(state, *c, ctx, sink);
   if (const auto* c = std::get_if<ShipOrder>(&body)) return ship_order(state, *c, sink);
-  if (const auto* c = std::get_if<DeliverOrder>(&body)) return deliver_order(state, *c, sink);
+  if (const auto* c = std::get_if<DeliverOrder>(&body)) return deliver_order(state, *c, ctx.now_us, sink);
   if (const auto* c = std::get_if<CompleteOrder>(&body)) return complete_order(state, *c, sink);
-  if (const auto* c = std::get_if<CancelOrder>(&body)) return cancel_order(state, *c, sink);
-  if (const auto* c = std::get_if<ReturnOrder>(&body)) return return_order(state, *c, sink);
+  if (const auto* c = std::get_if<CancelOrder>(&body)) return cancel_order(state, *c, ctx.now_us, sink);
+  if (const auto* c = std::get_if<ReturnOrder>(&body)) return return_order(state, *c, ctx.now_us, sink);
   if (const auto* c = std::get_if<SetApprovalPolicy>(&body)) return set_approval_policy(*c, sink);
   if (const auto* c = std::get_if<SetSourcingWeights>(&body)) return set_sourcing_weights(state, *c, sink);
   if (const auto* c = std::get_if<AnnouncePresaleBatch>(&body)) return announce_presale_batch(state, *c, ctx.now_us, sink);
@@ -922,7 +930,8 @@ Status allocate_on_receipt(const LedgerState& state, const ReceiveStock& receipt
   return Ok{};
 }
 
-Status cancel_on_hold_expiry(const LedgerState& state, std::string_view reservation_id, EventSink& sink) {
+Status cancel_on_hold_expiry(const LedgerState& state, std::string_view reservation_id, std::int64_t now_us,
+                             EventSink& sink) {
   const ReservationRecord* r = state.reservation(reservation_id);
   if (r == nullptr) return Ok{};
   std::string id(order_of_transit(r->to));
@@ -933,6 +942,7 @@ Status cancel_on_hold_expiry(const LedgerState& state, std::string_view reservat
   auto& b = sink.builder();
   auto body = fb::CreateOrderCancelledDirect(b, id.c_str(), reason.c_str());
   sink.emit(fmt::format("order:{}", id), fb::Body::OrderCancelled, body.Union());
+  emit_order_end_marketing(state, id, *o, now_us, sink);
   return Ok{};
 }
 

@@ -281,6 +281,7 @@ Status decide(const LedgerState& state, const CommandBody& body, const DecideCon
   }
   if (is_master) return decide_master(state, body, sink);
   if (is_order_command(body)) return decide_orders(state, body, ctx, sink);
+  if (is_marketing_command(body)) return decide_marketing(state, body, ctx, sink);
   if (auto st = decide_stock(state, body, ctx.now_us, sink); !st) return st;
   // A receipt may be what waiting orders wait for.
   if (const auto* receipt = std::get_if<ReceiveStock>(&body)) return allocate_on_receipt(state, *receipt, ctx, sink);
@@ -296,7 +297,9 @@ const char* command_name(const CommandBody& body) {
                                           "place_order",       "approve_order",    "reject_order",
                                           "allocate_order",    "ship_order",       "deliver_order",
                                           "complete_order",    "cancel_order",     "return_order",
-                                          "set_approval_policy", "set_sourcing_weights", "announce_presale_batch"};
+                                          "set_approval_policy", "set_sourcing_weights", "announce_presale_batch",
+                                          "create_campaign",   "issue_coupons",    "record_payment",
+                                          "set_credit_limit",  "change_prices",    "set_price_policy"};
   static_assert(std::size(names) == std::variant_size_v<CommandBody>);
   return names[body.index()];
 }

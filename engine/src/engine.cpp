@@ -254,7 +254,16 @@ void Engine::Impl::expire_due(Txn& txn) {
       return Status{Ok{}};
     });
     // An order whose hold ran out before anything shipped is cancelled with it.
-    if (!ok || !stage([&] { return cancel_on_hold_expiry(state, id, *this); })) return;
+    if (!ok || !stage([&] { return cancel_on_hold_expiry(state, id, batch_ts_us, *this); })) return;
+  }
+  // Members' points expiring and tiers falling as old spend leaves the window.
+  std::vector<std::string> members_due;
+  for (const auto& [due_us, member] : state.member_due()) {
+    if (due_us > batch_ts_us || members_due.size() == expiries_per_batch_max) break;
+    members_due.push_back(member);
+  }
+  for (const auto& member : members_due) {
+    if (!stage([&] { return member_clock(state, member, batch_ts_us, *this); })) return;
   }
   // Order milestones missed: one warning each, in due order.
   std::vector<std::tuple<std::int64_t, std::string, std::string>> late;

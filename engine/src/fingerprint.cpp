@@ -60,6 +60,8 @@ void feed(Canon& c, const PlaceOrder& x) {
   c(static_cast<std::int64_t>(x.lines.size()));
   for (const auto& l : x.lines) c(l.sku)(l.qty)(l.unit_price_cents);
   c(x.coupons)(x.promised_by_us)(x.pickup_at_us)(static_cast<std::int64_t>(x.allow_backorder));
+  // Fed only when set: fingerprints of commands stored before points existed stay the same.
+  if (x.points != 0) c(x.points);
   // The proposed plan is the server's hint, not the caller's request: a retry may carry another.
 }
 void feed(Canon& c, const ApproveOrder& x) { c(x.id)(x.step); }
@@ -81,6 +83,23 @@ void feed(Canon& c, const SetSourcingWeights& x) {
   c(x.region)(static_cast<std::int64_t>(x.weights.size()));
   for (const auto& [name, weight] : x.weights) c(name)(weight);
 }
+void feed(Canon& c, const CreateCampaign& x) {
+  c(x.id)(x.issuer)(static_cast<std::int64_t>(x.kind))(x.amount_off_cents)(x.percent_off_bp);
+  c(static_cast<std::int64_t>(x.tiers.size()));
+  for (const auto& t : x.tiers) c(t.threshold_cents)(t.save_cents);
+  c(x.points_multiplier_permille)(x.scope.regions)(x.scope.skus)(x.scope.channels)(x.scope.tiers);
+  c(x.max_redemptions)(x.max_discount_cents)(x.per_member_limit)(x.valid_from_us)(x.valid_to_us)(
+      static_cast<std::int64_t>(x.restore_on_cancel));
+}
+void feed(Canon& c, const IssueCoupons& x) { c(x.campaign)(x.member)(x.count); }
+void feed(Canon& c, const RecordPayment& x) { c(x.dealer)(x.amount_cents)(x.ref); }
+void feed(Canon& c, const SetCreditLimit& x) { c(x.dealer)(x.credit_limit_cents)(x.reason); }
+void feed(Canon& c, const ChangePrices& x) {
+  c(static_cast<std::int64_t>(x.changes.size()));
+  for (const auto& ch : x.changes) c(ch.sku)(static_cast<std::int64_t>(ch.level))(ch.price_cents);
+  c(x.reason);
+}
+void feed(Canon& c, const SetPricePolicy& x) { c(x.alert_threshold_bp)(static_cast<std::int64_t>(x.reject_below_floor)); }
 void feed(Canon& c, const AnnouncePresaleBatch& x) { c(x.id)(x.sku)(x.warehouse)(x.quota_qty)(x.expected_at_us); }
 
 }  // namespace

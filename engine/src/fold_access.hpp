@@ -88,6 +88,17 @@ class FoldAccess {
   Status order_delivered(const fb::OrderDelivered& e);
   Status order_returned(const fb::OrderReturned& e);
 
+  // ---- marketing, credit, prices (fold_marketing.cpp)
+  Status marketing();
+  Status campaign_created(const fb::CampaignCreated& e);
+  Status coupons_issued(const fb::CouponsIssued& e);
+  Status coupon_redeemed(const fb::CouponRedeemed& e);
+  Status coupon_restored(const fb::CouponRestored& e);
+  Status points_changed();
+  Status take_points(MemberAccount& a, std::int64_t points, bool expired_only);
+  void add_lot(MemberAccount& a, std::int64_t points, std::int64_t expires_at_us);
+  void reschedule(const std::string& member, MemberAccount& a);
+
   LedgerState& s_;
   const fb::Event& event_;
 };

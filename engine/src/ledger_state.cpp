@@ -147,6 +147,44 @@ void render_lines(std::string& out, const std::vector<StockLineInput>& lines) {
 
 }  // namespace
 
+namespace {
+
+void render_marketing(std::string& out, const MarketingState& m) {
+  for (const auto& [id, c] : m.campaigns) {
+    const CreateCampaign& t = c.terms;
+    out += fmt::format("campaign {} {} {} off={} bp={} x={} tiers={} budget={}/{} used={}/{} per_member={} {}..{}{} "
+                       "scope=[{}][{}][{}][{}] issued={}\n",
+                       id, t.issuer, campaign_kind_name(t.kind), t.amount_off_cents, t.percent_off_bp,
+                       t.points_multiplier_permille, t.tiers.size(), t.max_redemptions, t.max_discount_cents,
+                       c.redemptions, c.discount_cents, t.per_member_limit, t.valid_from_us, t.valid_to_us,
+                       t.restore_on_cancel ? " restores" : "", fmt::join(t.scope.regions, ","),
+                       fmt::join(t.scope.skus, ","), fmt::join(t.scope.channels, ","), fmt::join(t.scope.tiers, ","),
+                       c.coupons_issued);
+  }
+  for (const auto& [code, c] : m.coupons) {
+    out += fmt::format("coupon {} {} {} order={} discount={}\n", code, c.campaign, c.member, c.order, c.discount_cents);
+  }
+  for (const auto& [id, a] : m.members) {
+    out += fmt::format("points {} {} tier={} due={} lots=", id, a.points, a.tier, a.due_us);
+    for (const auto& lot : a.lots) out += fmt::format("{}@{},", lot.points, lot.expires_at_us);
+    out += " spend=";
+    for (const auto& e : a.spend) out += fmt::format("{}@{},", e.cents, e.at_us);
+    out += fmt::format(" coupons={}", a.coupons.size());
+    for (const auto& [campaign, n] : a.redemptions) out += fmt::format(" {}:{}", campaign, n);
+    out += "\n";
+  }
+  for (const auto& [id, o] : m.orders) {
+    out += fmt::format("order_points {} {} spent={} earned={} spend={}{}\n", id, o.member, o.points_spent,
+                       o.points_earned, o.spend_cents, o.points_refunded ? " refunded" : "");
+  }
+  if (m.price_alert_threshold_bp != MarketingState{}.price_alert_threshold_bp || m.reject_below_floor) {
+    out += fmt::format("price_policy alert_bp={} reject_below_floor={}\n", m.price_alert_threshold_bp,
+                       m.reject_below_floor);
+  }
+}
+
+}  // namespace
+
 std::string LedgerState::render() const {
   std::string out = fmt::format("seq={} head={} ts={}\n", last_seq_, to_hex(chain_head_), last_ts_us_);
   render_sorted(out, regions_, [](std::string& o, const std::string& id, const RegionRecord& r) {
@@ -202,12 +240,14 @@ std::string LedgerState::render() const {
                      b.sold_qty, fmt::join(b.waiting, ","), b.received ? " received" : "");
   });
   render_sorted(out, dealer_accounts_, [](std::string& o, const std::string& id, const DealerAccount& a) {
-    o += fmt::format("account {} used={} delivered={} returned={}\n", id, a.credit_used_cents, a.delivered_units,
-                     a.returned_units);
+    o += fmt::format("account {} used={} delivered={} returned={} shipped={} paid={}\n", id, a.credit_used_cents,
+                     a.delivered_units, a.returned_units, a.shipped_cents, a.paid_cents);
   });
   render_sorted(out, warehouse_loads_, [](std::string& o, const std::string& id, const WarehouseLoad& l) {
     o += fmt::format("load {} day={} cases={}\n", id, l.day, l.cases);
   });
+  render_marketing(out, marketing_);
+  for (const auto& [due, member] : member_due_) out += fmt::format("member_due {} {}\n", due, member);
   for (const auto& [seq, id] : backorders_) out += fmt::format("backorder {} {}\n", seq, id);
   for (const auto& rule : approval_policy_) {
     out += fmt::format("rule {} min={} floor={} type={} tier<={} credit={}\n", rule.step, rule.min_amount_cents,

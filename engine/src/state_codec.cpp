@@ -45,7 +45,14 @@ constexpr std::size_t min_bytes(const OrderApproval*) { return 24; }
 constexpr std::size_t min_bytes(const OrderTimelineEntry*) { return 40; }
 constexpr std::size_t min_bytes(const OrderRecord*) { return 200; }
 constexpr std::size_t min_bytes(const PresaleBatchRecord*) { return 49; }
-constexpr std::size_t min_bytes(const DealerAccount*) { return 24; }
+constexpr std::size_t min_bytes(const DealerAccount*) { return 40; }
+constexpr std::size_t min_bytes(const SpendTierInput*) { return 16; }
+constexpr std::size_t min_bytes(const CampaignRecord*) { return 150; }
+constexpr std::size_t min_bytes(const CouponRecord*) { return 32; }
+constexpr std::size_t min_bytes(const PointsLot*) { return 16; }
+constexpr std::size_t min_bytes(const SpendEntry*) { return 16; }
+constexpr std::size_t min_bytes(const MemberAccount*) { return 56; }
+constexpr std::size_t min_bytes(const OrderMarketing*) { return 33; }
 constexpr std::size_t min_bytes(const WarehouseLoad*) { return 16; }
 template <typename T>
 constexpr std::size_t min_bytes(const std::vector<T>*) {
@@ -92,6 +99,16 @@ LEDGER_CODEC_RECORD(PresaleBatchRecord)
 LEDGER_CODEC_RECORD(DealerAccount)
 LEDGER_CODEC_RECORD(WarehouseLoad)
 LEDGER_CODEC_RECORD(Balance)
+LEDGER_CODEC_RECORD(SpendTierInput)
+LEDGER_CODEC_RECORD(CampaignScopeInput)
+LEDGER_CODEC_RECORD(CreateCampaign)
+LEDGER_CODEC_RECORD(CampaignRecord)
+LEDGER_CODEC_RECORD(CouponRecord)
+LEDGER_CODEC_RECORD(PointsLot)
+LEDGER_CODEC_RECORD(SpendEntry)
+LEDGER_CODEC_RECORD(MemberAccount)
+LEDGER_CODEC_RECORD(OrderMarketing)
+LEDGER_CODEC_RECORD(MarketingState)
 #undef LEDGER_CODEC_RECORD
 
 // ---- containers
@@ -498,11 +515,169 @@ void put(SnapshotWriter& w, const DealerAccount& v) {
   w.i64(v.credit_used_cents);
   w.i64(v.delivered_units);
   w.i64(v.returned_units);
+  w.i64(v.shipped_cents);
+  w.i64(v.paid_cents);
 }
 void get(SnapshotReader& r, DealerAccount& v) {
   v.credit_used_cents = r.i64();
   v.delivered_units = r.i64();
   v.returned_units = r.i64();
+  v.shipped_cents = r.i64();
+  v.paid_cents = r.i64();
+}
+
+// ---- marketing
+
+void put(SnapshotWriter& w, const SpendTierInput& v) {
+  w.i64(v.threshold_cents);
+  w.i64(v.save_cents);
+}
+void get(SnapshotReader& r, SpendTierInput& v) {
+  v.threshold_cents = r.i64();
+  v.save_cents = r.i64();
+}
+
+void put(SnapshotWriter& w, const CampaignScopeInput& v) {
+  put(w, v.regions);
+  put(w, v.skus);
+  put(w, v.channels);
+  put(w, v.tiers);
+}
+void get(SnapshotReader& r, CampaignScopeInput& v) {
+  get(r, v.regions);
+  get(r, v.skus);
+  get(r, v.channels);
+  get(r, v.tiers);
+}
+
+void put(SnapshotWriter& w, const CreateCampaign& v) {
+  w.str(v.id);
+  w.str(v.issuer);
+  w.u8(static_cast<std::uint8_t>(v.kind));
+  w.i64(v.amount_off_cents);
+  w.i32(v.percent_off_bp);
+  put(w, v.tiers);
+  w.i32(v.points_multiplier_permille);
+  put(w, v.scope);
+  w.i64(v.max_redemptions);
+  w.i64(v.max_discount_cents);
+  w.i32(v.per_member_limit);
+  w.i64(v.valid_from_us);
+  w.i64(v.valid_to_us);
+  w.boolean(v.restore_on_cancel);
+}
+void get(SnapshotReader& r, CreateCampaign& v) {
+  v.id = r.str();
+  v.issuer = r.str();
+  std::uint8_t kind = r.u8();
+  if (kind > static_cast<std::uint8_t>(CampaignKind::points_multiplier)) r.fail();
+  v.kind = static_cast<CampaignKind>(kind);
+  v.amount_off_cents = r.i64();
+  v.percent_off_bp = r.i32();
+  get(r, v.tiers);
+  v.points_multiplier_permille = r.i32();
+  get(r, v.scope);
+  v.max_redemptions = r.i64();
+  v.max_discount_cents = r.i64();
+  v.per_member_limit = r.i32();
+  v.valid_from_us = r.i64();
+  v.valid_to_us = r.i64();
+  v.restore_on_cancel = r.boolean();
+}
+
+void put(SnapshotWriter& w, const CampaignRecord& v) {
+  put(w, v.terms);
+  w.i64(v.redemptions);
+  w.i64(v.discount_cents);
+  w.i64(v.coupons_issued);
+}
+void get(SnapshotReader& r, CampaignRecord& v) {
+  get(r, v.terms);
+  v.redemptions = r.i64();
+  v.discount_cents = r.i64();
+  v.coupons_issued = r.i64();
+}
+
+void put(SnapshotWriter& w, const CouponRecord& v) {
+  w.str(v.campaign);
+  w.str(v.member);
+  w.str(v.order);
+  w.i64(v.discount_cents);
+}
+void get(SnapshotReader& r, CouponRecord& v) {
+  v.campaign = r.str();
+  v.member = r.str();
+  v.order = r.str();
+  v.discount_cents = r.i64();
+}
+
+void put(SnapshotWriter& w, const PointsLot& v) {
+  w.i64(v.expires_at_us);
+  w.i64(v.points);
+}
+void get(SnapshotReader& r, PointsLot& v) {
+  v.expires_at_us = r.i64();
+  v.points = r.i64();
+}
+
+void put(SnapshotWriter& w, const SpendEntry& v) {
+  w.i64(v.at_us);
+  w.i64(v.cents);
+}
+void get(SnapshotReader& r, SpendEntry& v) {
+  v.at_us = r.i64();
+  v.cents = r.i64();
+}
+
+void put(SnapshotWriter& w, const MemberAccount& v) {
+  w.i64(v.points);
+  put(w, v.lots);
+  w.str(v.tier);
+  put(w, v.spend);
+  put(w, v.coupons);
+  put(w, v.redemptions);
+  w.i64(v.due_us);
+}
+void get(SnapshotReader& r, MemberAccount& v) {
+  v.points = r.i64();
+  get(r, v.lots);
+  v.tier = r.str();
+  get(r, v.spend);
+  get(r, v.coupons);
+  get(r, v.redemptions);
+  v.due_us = r.i64();
+}
+
+void put(SnapshotWriter& w, const OrderMarketing& v) {
+  w.str(v.member);
+  w.i64(v.points_spent);
+  w.i64(v.points_earned);
+  w.i64(v.spend_cents);
+  w.boolean(v.points_refunded);
+}
+void get(SnapshotReader& r, OrderMarketing& v) {
+  v.member = r.str();
+  v.points_spent = r.i64();
+  v.points_earned = r.i64();
+  v.spend_cents = r.i64();
+  v.points_refunded = r.boolean();
+}
+
+void put(SnapshotWriter& w, const MarketingState& v) {
+  put(w, v.campaigns);
+  put(w, v.coupons);
+  put(w, v.members);
+  put(w, v.orders);
+  w.i32(v.price_alert_threshold_bp);
+  w.boolean(v.reject_below_floor);
+}
+void get(SnapshotReader& r, MarketingState& v) {
+  get(r, v.campaigns);
+  get(r, v.coupons);
+  get(r, v.members);
+  get(r, v.orders);
+  v.price_alert_threshold_bp = r.i32();
+  v.reject_below_floor = r.boolean();
 }
 
 void put(SnapshotWriter& w, const WarehouseLoad& v) {
@@ -547,6 +722,7 @@ class StateCodec {
       sizeof(S::warehouse_ids_) + sizeof(S::pending_deadlines_) + sizeof(S::orders_) + sizeof(S::presale_batches_) +
       sizeof(S::backorders_) + sizeof(S::presale_by_sku_) + sizeof(S::approval_policy_) + sizeof(S::sourcing_weights_) +
       sizeof(S::dealer_accounts_) + sizeof(S::warehouse_loads_) + sizeof(S::milestones_) + sizeof(S::stock_since_us_) +
+      sizeof(S::marketing_) + sizeof(S::member_due_) +
       sizeof(S::location_index_) + sizeof(S::location_names_) + sizeof(S::location_class_) + sizeof(S::sku_index_) +
       sizeof(S::sku_names_) + sizeof(S::balances_) + sizeof(S::inbound_) + sizeof(S::change_log_) +
       sizeof(S::stream_versions_) + sizeof(S::last_seq_) + sizeof(S::chain_head_) + sizeof(S::last_ts_us_);
@@ -603,6 +779,8 @@ void StateCodec::encode(const LedgerState& s, SnapshotWriter& w) {
     w.str(order);
     w.str(milestone);
   }
+
+  put(w, s.marketing_);  // member_due_ is derived from it on decode
 
   put(w, s.stock_since_us_);
   put(w, s.balances_);
@@ -671,6 +849,11 @@ Status StateCodec::decode(SnapshotReader& r, LedgerState& s) {
     if (s.milestones_.size() != i + 1) r.fail();
   }
   if (!r.ok()) return malformed(r, "the milestones");
+  get(r, s.marketing_);
+  if (!r.ok()) return malformed(r, "the campaigns, coupons and members' accounts");
+  for (const auto& [member, a] : s.marketing_.members) {
+    if (a.due_us != 0) s.member_due_.emplace(a.due_us, member);
+  }
 
   get(r, s.stock_since_us_, 8);
   get(r, s.balances_, 16);
@@ -712,6 +895,16 @@ Status StateCodec::check_references(const SnapshotReader& r, const LedgerState& 
       if (s.presale_batch(id) == nullptr) return malformed(r, "the presale batches", "an unknown batch");
     }
   }
+  for (const auto& [code, c] : s.marketing_.coupons) {
+    if (s.campaign(c.campaign) == nullptr) return malformed(r, "the coupons", "a coupon of an unknown campaign");
+  }
+  for (const auto& [member, a] : s.marketing_.members) {
+    std::int64_t points = 0;
+    for (const auto& lot : a.lots) points += lot.points;
+    if (points != a.points || a.points < 0 || !is_tier(a.tier)) {
+      return malformed(r, "the members' accounts", "points that are not the sum of their lots, or an unknown tier");
+    }
+  }
   for (const auto& [id, o] : s.orders_) {
     for (const auto& [sku, batch] : o.presale_batch) {
       if (s.presale_batch(batch) == nullptr) return malformed(r, "the orders", "an unknown presale batch");
@@ -751,7 +944,17 @@ LEDGER_CODEC_FIELDS(OrderApproval, 3);
 LEDGER_CODEC_FIELDS(OrderTimelineEntry, 5);
 LEDGER_CODEC_FIELDS(OrderRecord, 33);
 LEDGER_CODEC_FIELDS(PresaleBatchRecord, 7);
-LEDGER_CODEC_FIELDS(DealerAccount, 3);
+LEDGER_CODEC_FIELDS(DealerAccount, 5);
+LEDGER_CODEC_FIELDS(SpendTierInput, 2);
+LEDGER_CODEC_FIELDS(CampaignScopeInput, 4);
+LEDGER_CODEC_FIELDS(CreateCampaign, 14);
+LEDGER_CODEC_FIELDS(CampaignRecord, 4);
+LEDGER_CODEC_FIELDS(CouponRecord, 4);
+LEDGER_CODEC_FIELDS(PointsLot, 2);
+LEDGER_CODEC_FIELDS(SpendEntry, 2);
+LEDGER_CODEC_FIELDS(MemberAccount, 7);
+LEDGER_CODEC_FIELDS(OrderMarketing, 5);
+LEDGER_CODEC_FIELDS(MarketingState, 6);
 LEDGER_CODEC_FIELDS(WarehouseLoad, 2);
 #undef LEDGER_CODEC_FIELDS
 static_assert(std::tuple_size_v<Weights> == dimension_count);

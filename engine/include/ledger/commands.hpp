@@ -115,6 +115,7 @@ struct PlaceOrder {
   std::int64_t promised_by_us = 0;
   std::int64_t pickup_at_us = 0;  // reservation orders: held until then
   bool allow_backorder = false;   // spot: allocate what there is, the rest when stock arrives
+  std::int64_t points = 0;        // member buyers: points spent as payment (1 point = 1 fen)
   // A plan from the lock-free stock table (orders sold by hq): kept when the writer finds it still
   // feasible, else the writer matches again on the authoritative state.
   std::vector<AllocationInput> proposed;
@@ -167,6 +168,58 @@ struct AnnouncePresaleBatch {
   std::int64_t expected_at_us = 0;
 };
 
+// ---- members and marketing (see ledger/marketing.hpp for the rules)
+enum class CampaignKind : std::uint8_t { amount_off, percent_off, spend_x_save_y, points_multiplier };
+struct SpendTierInput {  // spend at least threshold_cents (in scope), save save_cents
+  std::int64_t threshold_cents = 0, save_cents = 0;
+};
+struct CampaignScopeInput {  // empty lists: no restriction
+  std::vector<std::string> regions, skus, channels, tiers;
+};
+struct CreateCampaign {
+  std::string id;
+  std::string issuer;  // hq, region:R, dealer:D or store:S: whose orders it applies to
+  CampaignKind kind = CampaignKind::amount_off;
+  std::int64_t amount_off_cents = 0;            // amount_off
+  std::int32_t percent_off_bp = 0;              // percent_off, basis points (1500 = 15% off)
+  std::vector<SpendTierInput> tiers;            // spend_x_save_y, ascending thresholds
+  std::int32_t points_multiplier_permille = 0;  // points_multiplier (2000 = double points)
+  CampaignScopeInput scope;
+  std::int64_t max_redemptions = 0;     // budget; 0 = no limit
+  std::int64_t max_discount_cents = 0;  // budget; 0 = no limit
+  std::int32_t per_member_limit = 0;    // redemptions per member; 0 = no limit
+  std::int64_t valid_from_us = 0, valid_to_us = 0;
+  bool restore_on_cancel = true;  // a cancelled (or wholly returned) order gives its coupon back
+};
+struct IssueCoupons {
+  std::string campaign, member;
+  std::int32_t count = 1;
+};
+struct RecordPayment {  // a dealer pays down what it owes
+  std::string dealer;
+  std::int64_t amount_cents = 0;
+  std::string ref;
+};
+struct SetCreditLimit {
+  std::string dealer;
+  std::int64_t credit_limit_cents = 0;
+  std::string reason;
+};
+enum class PriceLevel : std::uint8_t { wholesale, supply, retail };
+struct PriceChangeInput {
+  std::string sku;
+  PriceLevel level = PriceLevel::retail;
+  std::int64_t price_cents = 0;
+};
+struct ChangePrices {  // one PriceChanged event per change
+  std::vector<PriceChangeInput> changes;
+  std::string reason;
+};
+struct SetPricePolicy {
+  std::int32_t alert_threshold_bp = 1000;  // a change beyond this share of the old price is alerted
+  bool reject_below_floor = false;         // else a line below its floor goes to approval
+};
+
 // ---- access tokens: only their SHA-256 is stored, never the token
 struct IssueToken {
   std::string prefix;  // the token's public part, used to name it (revocation, logs)
@@ -183,7 +236,8 @@ using CommandBody = std::variant<DefineRegion, DefineWarehouse, DefineDealer, De
                                  CreateReservation, PostReservation, VoidReservation, IssueToken, RevokeToken,
                                  DefineMember, PlaceOrder, ApproveOrder, RejectOrder, AllocateOrder, ShipOrder,
                                  DeliverOrder, CompleteOrder, CancelOrder, ReturnOrder, SetApprovalPolicy,
-                                 SetSourcingWeights, AnnouncePresaleBatch>;
+                                 SetSourcingWeights, AnnouncePresaleBatch, CreateCampaign, IssueCoupons,
+                                 RecordPayment, SetCreditLimit, ChangePrices, SetPricePolicy>;
 
 struct Actor {
   std::string principal = "system";

@@ -19,6 +19,7 @@
 
 #include "ledger/commands.hpp"
 #include "ledger/hash.hpp"
+#include "ledger/marketing.hpp"
 #include "ledger/orders.hpp"
 
 namespace ledger {
@@ -132,6 +133,15 @@ class LedgerState {
   std::int64_t stock_since_us(std::string_view location, std::string_view sku) const;
   // Order milestones not reached yet, earliest due first: (due_us, order, milestone).
   const std::set<std::tuple<std::int64_t, std::string, std::string>>& milestones() const { return milestones_; }
+  // ---- members and marketing
+  const MarketingState& marketing() const { return marketing_; }
+  const CampaignRecord* campaign(std::string_view id) const { return find(marketing_.campaigns, id); }
+  const CouponRecord* coupon(std::string_view code) const { return find(marketing_.coupons, code); }
+  const MemberAccount* member_account(std::string_view id) const { return find(marketing_.members, id); }
+  const OrderMarketing* order_marketing(std::string_view id) const { return find(marketing_.orders, id); }
+  // Members whose account the clock changes next (points expiring, a tier falling), earliest first.
+  const std::set<std::pair<std::int64_t, std::string>>& member_due() const { return member_due_; }
+
   template <typename F>
   void for_each_token(F&& fn) const {
     for (const auto& [prefix, t] : tokens_) fn(prefix, t);
@@ -196,6 +206,11 @@ class LedgerState {
     auto it = map.find(id);
     return it == map.end() ? nullptr : &it->second;
   }
+  template <typename V>
+  static const V* find(const std::map<std::string, V, std::less<>>& map, std::string_view id) {
+    auto it = map.find(id);
+    return it == map.end() ? nullptr : &it->second;
+  }
 
   std::uint32_t intern_location(std::string_view location);
   std::uint32_t intern_sku(std::string_view sku);
@@ -225,6 +240,9 @@ class LedgerState {
   StringMap<WarehouseLoad> warehouse_loads_;
   std::set<std::tuple<std::int64_t, std::string, std::string>> milestones_;
   boost::unordered_flat_map<std::uint64_t, std::int64_t> stock_since_us_;  // balance key -> ts
+  MarketingState marketing_;
+  // Derived from marketing_.members' due_us (rebuilt on snapshot decode, not stored).
+  std::set<std::pair<std::int64_t, std::string>> member_due_;
 
   // Locations and SKUs are interned so a balance is keyed by two small integers.
   StringMap<std::uint32_t> location_index_;

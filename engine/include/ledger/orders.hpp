@@ -128,6 +128,13 @@ struct MemberRecord {
 struct DealerAccount {  // what the writer knows of a dealer as a buyer
   std::int64_t credit_used_cents = 0;  // open order value: placed, not cancelled, not returned
   std::int64_t delivered_units = 0, returned_units = 0;
+  std::int64_t shipped_cents = 0;  // value of the units shipped to it, less what it returned
+  std::int64_t paid_cents = 0;     // payments received (PaymentReceived)
+
+  // What it owes for goods it has: shipped value less payments (negative: paid ahead).
+  std::int64_t receivable_cents() const { return shipped_cents - paid_cents; }
+  // What its credit line carries: every open order, shipped or not, less payments.
+  std::int64_t exposure_cents() const { return credit_used_cents - paid_cents; }
 };
 
 // The dealer's health tier, 1 (worst) to 4, as the writer decides approvals with it: credit use and
