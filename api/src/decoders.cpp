@@ -7,6 +7,7 @@
 
 #include "json_input.hpp"
 #include "ledger/limits.hpp"
+#include "ledger/marketing.hpp"
 #include "ledger/matcher.hpp"
 #include "ledger/orders.hpp"
 
@@ -157,10 +158,11 @@ Decoded decode_order(std::string_view body) {
   c.channel = in.str("channel");
   read_ship_to(in, c.ship_to_region, c.ship_to_lat_e6, c.ship_to_lon_e6);
   c.lines = read_order_lines(in, true);
-  c.coupons = in.strings("coupons", false, 16);
+  c.coupons = in.strings("coupons", false, coupons_per_order_max);
   c.promised_by_us = in.integer("promised_by_us", true, 0, time_max_us);
   c.pickup_at_us = in.integer("pickup_at_us", false, 0, time_max_us);
   c.allow_backorder = in.boolean("allow_backorder", false);
+  c.points = in.integer("points", false, 0, limits::money_cents_max);
   if (!in.failed() && !order_type_from_name(type, c.type)) {
     return bad_request("invalid_argument", "type must be spot, presale or reservation", "type");
   }
@@ -216,6 +218,100 @@ Decoded decode_config(std::string_view what, std::string_view body) {
     return done(in, c);
   }
   return unknown_endpoint(what);
+}
+
+Decoded decode_campaign(std::string_view body) {
+  JsonReader in(body);
+  CreateCampaign c;
+  c.id = in.str("id");
+  c.issuer = in.str("issuer");
+  std::string kind = in.str("kind");
+  in.object("params", false, [&](JsonReader& p) {
+    c.amount_off_cents = p.integer("amount_off_cents", false, 0, limits::money_cents_max);
+    c.percent_off_bp = static_cast<std::int32_t>(p.integer("percent_off_bp", false, 0, 10'000));
+    p.objects("tiers", false, spend_tiers_max, [&](JsonReader& t) {
+      SpendTierInput tier;
+      tier.threshold_cents = t.integer("threshold_cents", true, 0, limits::money_cents_max);
+      tier.save_cents = t.integer("save_cents", true, 0, limits::money_cents_max);
+      c.tiers.push_back(tier);
+    });
+    c.points_multiplier_permille =
+        static_cast<std::int32_t>(p.integer("points_multiplier_permille", false, 0, points_multiplier_permille_max));
+  });
+  in.object("scope", false, [&](JsonReader& s) {
+    c.scope.regions = s.strings("regions", false, scope_entries_max);
+    c.scope.skus = s.strings("skus", false, scope_entries_max);
+    c.scope.channels = s.strings("channels", false, scope_entries_max);
+    c.scope.tiers = s.strings("tiers", false, scope_entries_max);
+  });
+  in.object("budget", false, [&](JsonReader& b) {
+    c.max_redemptions = b.integer("max_redemptions", false, 0, coupons_per_campaign_max);
+    c.max_discount_cents = b.integer("max_discount_cents", false, 0, limits::money_cents_max);
+  });
+  c.per_member_limit = static_cast<std::int32_t>(in.integer("per_member_limit", false, 0, 1'000'000));
+  c.valid_from_us = in.integer("valid_from_us", true, 0, time_max_us);
+  c.valid_to_us = in.integer("valid_to_us", true, 0, time_max_us);
+  c.restore_on_cancel = in.boolean("restore_on_cancel", false, true);
+  if (auto e = in.finish()) return *e;
+  if (!campaign_kind_from_name(kind, c.kind)) {
+    return bad_request("invalid_argument", "kind must be amount_off, percent_off, spend_x_save_y or points_multiplier",
+                       "kind");
+  }
+  return CommandBody{std::move(c)};
+}
+
+Decoded decode_coupons(const std::string& campaign, std::string_view body) {
+  JsonReader in(body);
+  IssueCoupons c{campaign, in.str("member"), 1};
+  c.count = static_cast<std::int32_t>(in.integer("count", false, 1, coupons_per_command_max, 1));
+  return done(in, c);
+}
+
+Decoded decode_payment(std::string_view body) {
+  JsonReader in(body);
+  RecordPayment c;
+  c.dealer = in.str("dealer");
+  c.amount_cents = in.integer("amount_cents", true, 1, limits::money_cents_max);
+  c.ref = in.str("ref");
+  return done(in, c);
+}
+
+Decoded decode_credit_limit(const std::string& dealer, std::string_view body) {
+  JsonReader in(body);
+  SetCreditLimit c{dealer, 0, {}};
+  c.credit_limit_cents = in.integer("credit_limit_cents", true, 0, limits::money_cents_max);
+  c.reason = in.str("reason");
+  return done(in, c);
+}
+
+Decoded decode_bulk_prices(std::string_view body) {
+  JsonReader in(body);
+  ChangePrices c;
+  std::optional<ApiError> level_error;
+  in.objects("changes", true, price_changes_per_command_max, [&](JsonReader& ch) {
+    PriceChangeInput change;
+    change.sku = ch.str("sku");
+    std::string level = ch.str("level");
+    change.price_cents = ch.integer("price_cents", true, 1, limits::money_cents_max);
+    if (!ch.failed() && !price_level_from_name(level, change.level) && !level_error) {
+      level_error = bad_request("invalid_argument",
+                                fmt::format("changes[{}].level must be wholesale, supply or retail", c.changes.size()),
+                                "level");
+    }
+    c.changes.push_back(std::move(change));
+  });
+  c.reason = in.str("reason");
+  if (auto e = in.finish()) return *e;
+  if (level_error) return *level_error;
+  return CommandBody{std::move(c)};
+}
+
+Decoded decode_price_policy(std::string_view body) {
+  JsonReader in(body);
+  SetPricePolicy c;
+  c.alert_threshold_bp = static_cast<std::int32_t>(in.integer("alert_threshold_bp", true, 1, 100'000));
+  c.reject_below_floor = in.boolean("reject_below_floor", false);
+  return done(in, c);
 }
 
 std::variant<QuoteRequest, ApiError> decode_quote(std::string_view body) {

@@ -27,6 +27,19 @@ Decoded decode_order_action(std::string_view action, const std::string& id, std:
 // PUT /v1/approval-policy, PUT /v1/sourcing/weights, POST /v1/presale-batches.
 Decoded decode_config(std::string_view what, std::string_view body);
 
+// POST /v1/campaigns.
+Decoded decode_campaign(std::string_view body);
+// POST /v1/campaigns/{id}/coupons.
+Decoded decode_coupons(const std::string& campaign, std::string_view body);
+// POST /v1/payments.
+Decoded decode_payment(std::string_view body);
+// PUT /v1/dealers/{id}/credit-limit.
+Decoded decode_credit_limit(const std::string& dealer, std::string_view body);
+// POST /v1/prices:bulk.
+Decoded decode_bulk_prices(std::string_view body);
+// PUT /v1/price-policy.
+Decoded decode_price_policy(std::string_view body);
+
 // POST /v1/sourcing/quote: where an order would ship from (writes nothing).
 struct QuoteRequest {
   std::string ship_to_region;

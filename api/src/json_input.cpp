@@ -78,9 +78,9 @@ std::int64_t JsonReader::integer(std::string_view field, bool required, std::int
   return value;
 }
 
-bool JsonReader::boolean(std::string_view field, bool required) {
+bool JsonReader::boolean(std::string_view field, bool required, bool fallback) {
   const boost::json::value* v = get(field, required);
-  if (v == nullptr) return false;
+  if (v == nullptr) return fallback;
   if (!v->is_bool()) {
     fail("wrong_type", name(field) + " must be true or false", field);
     return false;

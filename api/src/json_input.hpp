@@ -28,7 +28,7 @@ class JsonReader {
   std::int64_t integer(std::string_view field, bool required, std::int64_t min, std::int64_t max,
                        std::int64_t fallback = 0);
   double number(std::string_view field, bool required, double min, double max);
-  bool boolean(std::string_view field, bool required);
+  bool boolean(std::string_view field, bool required, bool fallback = false);
   std::vector<std::string> strings(std::string_view field, bool required, std::size_t max_items);
   // Calls `each(reader)` for every object of an array field.
   template <typename F>

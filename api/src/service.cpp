@@ -216,6 +216,10 @@ void Service::dispatch(Call& call) {
     // Scope checks read the live state: it must show every commit already answered.
     return after_applied(call, engine_.last_seq(), [this](Call& c) { order_commands(c); });
   }
+  if (is_marketing_route(call)) {
+    // Scope checks read the live state: it must show every commit already answered.
+    return after_applied(call, engine_.last_seq(), [this](Call& c) { marketing_commands(c); });
+  }
   if (method == http::verb::put) return master_data(call);
   if (method == http::verb::post && seg.size() >= 2 && seg[1] == "stock") {
     // Scope checks read the live state: it must include every commit already answered, or a
@@ -473,6 +477,7 @@ void Service::reads(Call& call) {
                                       n));
   }
   if (seg.size() >= 2 && seg[1] == "orders") return order_reads(call);
+  if (is_marketing_route(call)) return marketing_reads(call);
   bool is_board = seg.size() >= 2 && (seg[1] == "boards" || seg[1] == "replenishment" || seg[1] == "turnover" ||
                                       seg[1] == "alerts" || (seg[1] == "health" && seg.size() == 3) ||
                                       (seg[1] == "dealers" && seg.size() == 4 && seg[3] == "health"));

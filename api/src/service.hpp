@@ -78,6 +78,10 @@ class Service {
   void board_reads(Call& call);
   void sourcing_quote(Call& call);
   void config(Call& call);
+  // service_marketing.cpp
+  static bool is_marketing_route(const Call& call);
+  void marketing_commands(Call& call);
+  void marketing_reads(Call& call);
   void submit(Call& call, CommandBody body, unsigned status, std::function<std::string(const CommandOutcome&)> body_of);
   void finish(Call& call, Response&& res) const;
   // Runs `then` once the live state has applied `seq`; after the bounded wait, `then` anyway when

@@ -82,14 +82,6 @@ std::string health_json(const DealerHealthReport& r) {
       r.credit_limit_cents, r.credit_used_cents, r.suggested_credit_line_cents, r.earns_terms ? "true" : "false");
 }
 
-bool dealer_visible(const Principal& p, const LedgerState& s, std::string_view dealer) {
-  const DealerRecord* d = s.dealer(dealer);
-  if (d == nullptr) return false;
-  if (p.global_read()) return true;
-  if (p.role == "region_manager") return d->region == p.scope;
-  return p.role == "dealer" && p.scope == dealer;
-}
-
 }  // namespace
 
 void Service::board_reads(Call& call) {

@@ -17,16 +17,6 @@ namespace {
 
 constexpr std::size_t quote_plans_max = 10;
 
-// A principal acts for `party` (hq, dealer:D, store:S, member:M) when it is that party; hq_admin
-// acts for everyone.
-bool acts_for(const Principal& p, std::string_view party) {
-  if (p.role == "hq_admin") return true;
-  if (party == "hq") return false;
-  auto colon = party.find(':');
-  if (colon == std::string_view::npos) return false;
-  return party.substr(0, colon) == p.role && party.substr(colon + 1) == p.scope;
-}
-
 std::string region_of_party(const LedgerState& s, std::string_view party) {
   if (party.rfind("dealer:", 0) == 0) {
     if (const DealerRecord* d = s.dealer(party.substr(7))) return d->region;
@@ -91,7 +81,7 @@ std::string strings_json(const std::vector<std::string>& v) {
   return out + "]";
 }
 
-std::string order_json(const std::string& id, const OrderRecord& o, bool with_timeline) {
+std::string order_json(const LedgerState& s, const std::string& id, const OrderRecord& o, bool with_timeline) {
   std::string out = fmt::format(
       "{{\"id\":{},\"type\":\"{}\",\"status\":\"{}\",\"buyer\":{},\"seller\":{},\"channel\":{},"
       "\"ship_to\":{{\"region\":{},\"lat\":{:.6f},\"lon\":{:.6f}}},\"total_cents\":{},\"discount_cents\":{},"
@@ -105,7 +95,17 @@ std::string order_json(const std::string& id, const OrderRecord& o, bool with_ti
     out += fmt::format("{}{{\"sku\":{},\"qty\":{},\"unit_price_cents\":{}}}", i ? "," : "", json_str(o.lines[i].sku),
                        o.lines[i].qty, o.lines[i].unit_price_cents);
   }
-  out += "],\"coupons\":" + strings_json(o.coupons);
+  out += "],\"coupons\":" + strings_json(o.coupons) + ",\"coupon_discounts\":[";
+  for (std::size_t i = 0; i < o.coupons.size(); ++i) {
+    const CouponRecord* c = s.coupon(o.coupons[i]);
+    bool here = c != nullptr && c->order == id;
+    out += fmt::format("{}{{\"code\":{},\"discount_cents\":{},\"restored\":{}}}", i ? "," : "", json_str(o.coupons[i]),
+                       here ? c->discount_cents : 0, here ? "false" : "true");
+  }
+  out += "]";
+  if (const OrderMarketing* om = s.order_marketing(id)) {
+    out += fmt::format(",\"points_spent\":{},\"points_earned\":{}", om->points_spent, om->points_earned);
+  }
   out += ",\"approvals_required\":" + strings_json(o.approvals_required) + ",\"approvals\":[";
   for (std::size_t i = 0; i < o.approvals.size(); ++i) {
     const auto& a = o.approvals[i];
@@ -147,7 +147,7 @@ std::string order_answer(LiveState& live, const std::string& id, const CommandOu
   auto body = live.read([&](const LedgerState& s, std::uint64_t) -> std::optional<std::string> {
     const OrderRecord* r = s.order(id);
     if (r == nullptr) return std::nullopt;
-    return order_json(id, *r, false);
+    return order_json(s, id, *r, false);
   });
   return body ? *body : fmt::format("{{\"id\":{},\"seq\":{}}}", json_str(id), o.last_seq);
 }
@@ -263,7 +263,7 @@ void Service::order_reads(Call& call) {
     auto [body, seq] = live_.read([&](const LedgerState& s, std::uint64_t seq) {
       const OrderRecord* o = s.order(id);
       std::optional<std::string> out;
-      if (o != nullptr && can_see_order(p, s, *o)) out = order_json(id, *o, true);
+      if (o != nullptr && can_see_order(p, s, *o)) out = order_json(s, id, *o, true);
       return std::pair{out, seq};
     });
     if (!body) return fail(not_found(fmt::format("no order '{}' visible to you", id)));
@@ -327,7 +327,7 @@ void Service::order_reads(Call& call) {
     std::string out = "{\"rows\":[";
     for (std::size_t i = 0; i < rows.size(); ++i) {
       out += i ? "," : "";
-      out += order_json(std::string(rows[i].second), *s.order(rows[i].second), false);
+      out += order_json(s, std::string(rows[i].second), *s.order(rows[i].second), false);
     }
     out += "],\"next\":";
     out += more ? json_str(std::to_string(rows.back().first)) : "null";

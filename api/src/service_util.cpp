@@ -117,6 +117,22 @@ Response json_response(const Request& req, http::status status, std::string body
   return res;
 }
 
+bool acts_for(const Principal& p, std::string_view party) {
+  if (p.role == "hq_admin") return true;
+  if (party == "hq") return false;
+  auto colon = party.find(':');
+  if (colon == std::string_view::npos) return false;
+  return party.substr(0, colon) == p.role && party.substr(colon + 1) == p.scope;
+}
+
+bool dealer_visible(const Principal& p, const LedgerState& s, std::string_view dealer) {
+  const DealerRecord* d = s.dealer(dealer);
+  if (d == nullptr) return false;
+  if (p.global_read()) return true;
+  if (p.role == "region_manager") return d->region == p.scope;
+  return p.role == "dealer" && p.scope == dealer;
+}
+
 bool Principal::global_read() const {
   return role == "hq_admin" || role == "auditor" || role == "sales_director" || role == "finance";
 }

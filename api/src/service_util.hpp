@@ -38,4 +38,10 @@ bool can_move_from(const Principal& p, const LedgerState& s, std::string_view lo
 // store also to its dealer and sibling stores (DESIGN.md: stores transfer with a sibling store).
 bool can_ship_to(const Principal& p, const LedgerState& s, std::string_view to);
 
+// A principal acts for `party` (hq, dealer:D, store:S, member:M) when it is that party; hq_admin
+// acts for everyone.
+bool acts_for(const Principal& p, std::string_view party);
+// The global readers, the dealer itself and its region's manager see a dealer's health and credit.
+bool dealer_visible(const Principal& p, const LedgerState& s, std::string_view dealer);
+
 }  // namespace ledger::api

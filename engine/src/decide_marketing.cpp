@@ -28,10 +28,10 @@ Error redemption_error(const std::string& code, std::string message, std::string
 
 Status check_amount(std::int64_t cents, std::string_view field, bool positive) {
   if (cents < (positive ? 1 : 0) || cents > limits::money_cents_max) {
-    return marketing_error(ErrorCode::invalid_argument,
-                           fmt::format("{} is {}; it must be between {} and {}", field, cents, positive ? 1 : 0,
-                                       limits::money_cents_max),
-                           field);
+    return marketing_error(
+        ErrorCode::invalid_argument,
+        fmt::format("{} is {}; it must be between {} and {}", field, cents, positive ? 1 : 0, limits::money_cents_max),
+        field);
   }
   return Ok{};
 }
@@ -56,11 +56,12 @@ Status check_issuer(const LedgerState& state, const std::string& issuer) {
   bool known = (kind == "region" && state.region(id) != nullptr) || (kind == "dealer" && state.dealer(id) != nullptr) ||
                (kind == "store" && state.store(id) != nullptr);
   if (kind != "region" && kind != "dealer" && kind != "store") {
-    return marketing_error(ErrorCode::invalid_argument,
-                           fmt::format("issuer must be hq, region:ID, dealer:ID or store:ID, not '{}'", issuer.substr(0, 80)),
-                           "issuer");
+    return marketing_error(
+        ErrorCode::invalid_argument,
+        fmt::format("issuer must be hq, region:ID, dealer:ID or store:ID, not '{}'", issuer.substr(0, 80)), "issuer");
   }
-  if (!known) return marketing_error(ErrorCode::unknown_id, fmt::format("issuer '{}' is not defined", issuer), "issuer");
+  if (!known)
+    return marketing_error(ErrorCode::unknown_id, fmt::format("issuer '{}' is not defined", issuer), "issuer");
   return Ok{};
 }
 
@@ -72,23 +73,27 @@ Status check_scope(const LedgerState& state, const CampaignScopeInput& s) {
   for (auto [ids, field] : {List{&s.regions, "scope.regions"}, List{&s.skus, "scope.skus"},
                             List{&s.channels, "scope.channels"}, List{&s.tiers, "scope.tiers"}}) {
     if (ids->size() > scope_entries_max) {
-      return marketing_error(ErrorCode::invalid_argument, fmt::format("{} lists at most {}", field, scope_entries_max), field);
+      return marketing_error(ErrorCode::invalid_argument, fmt::format("{} lists at most {}", field, scope_entries_max),
+                             field);
     }
     for (const auto& id : *ids) {
       if (auto st = check_id(id, field); !st) return st;
     }
   }
   for (const auto& r : s.regions) {
-    if (state.region(r) == nullptr) return marketing_error(ErrorCode::unknown_id, fmt::format("region '{}' is not defined", r), "scope.regions");
+    if (state.region(r) == nullptr)
+      return marketing_error(ErrorCode::unknown_id, fmt::format("region '{}' is not defined", r), "scope.regions");
   }
   for (const auto& k : s.skus) {
-    if (state.sku(k) == nullptr) return marketing_error(ErrorCode::unknown_id, fmt::format("SKU '{}' is not defined", k), "scope.skus");
+    if (state.sku(k) == nullptr)
+      return marketing_error(ErrorCode::unknown_id, fmt::format("SKU '{}' is not defined", k), "scope.skus");
   }
   for (const auto& c : s.channels) {
     if (!is_channel(c)) {
-      return marketing_error(ErrorCode::invalid_argument,
-                             fmt::format("channel '{}' is not one of regional_storefront, dealer_storefront, store, o2o", c),
-                             "scope.channels");
+      return marketing_error(
+          ErrorCode::invalid_argument,
+          fmt::format("channel '{}' is not one of regional_storefront, dealer_storefront, store, o2o", c),
+          "scope.channels");
     }
   }
   for (const auto& t : s.tiers) {
@@ -111,28 +116,31 @@ Status check_offer(const CreateCampaign& c) {
       return Ok{};
     case CampaignKind::spend_x_save_y: {
       if (c.tiers.empty() || c.tiers.size() > spend_tiers_max) {
-        return marketing_error(ErrorCode::invalid_argument, fmt::format("params.tiers lists 1 to {} tiers", spend_tiers_max),
-                               "params.tiers");
+        return marketing_error(ErrorCode::invalid_argument,
+                               fmt::format("params.tiers lists 1 to {} tiers", spend_tiers_max), "params.tiers");
       }
       for (std::size_t i = 0; i < c.tiers.size(); ++i) {
         const auto& t = c.tiers[i];
-        bool ascending = i == 0 || (t.threshold_cents > c.tiers[i - 1].threshold_cents && t.save_cents >= c.tiers[i - 1].save_cents);
+        bool ascending =
+            i == 0 || (t.threshold_cents > c.tiers[i - 1].threshold_cents && t.save_cents >= c.tiers[i - 1].save_cents);
         if (t.threshold_cents < 1 || t.threshold_cents > limits::money_cents_max || t.save_cents < 1 ||
             t.save_cents > t.threshold_cents || !ascending) {
-          return marketing_error(ErrorCode::invalid_argument,
-                                 fmt::format("params.tiers[{}]: thresholds ascend, each saving 1..threshold fen and no less "
-                                             "than the tier below",
-                                             i),
-                                 "params.tiers");
+          return marketing_error(
+              ErrorCode::invalid_argument,
+              fmt::format("params.tiers[{}]: thresholds ascend, each saving 1..threshold fen and no less "
+                          "than the tier below",
+                          i),
+              "params.tiers");
         }
       }
       return Ok{};
     }
     case CampaignKind::points_multiplier:
       if (c.points_multiplier_permille <= 1000 || c.points_multiplier_permille > points_multiplier_permille_max) {
-        return marketing_error(ErrorCode::invalid_argument,
-                               fmt::format("params.points_multiplier_permille must be 1001..{}", points_multiplier_permille_max),
-                               "params.points_multiplier_permille");
+        return marketing_error(
+            ErrorCode::invalid_argument,
+            fmt::format("params.points_multiplier_permille must be 1001..{}", points_multiplier_permille_max),
+            "params.points_multiplier_permille");
       }
       return Ok{};
   }
@@ -143,10 +151,12 @@ Status create_campaign(const LedgerState& state, const CreateCampaign& c, EventS
   if (auto st = check_id(c.id, "id"); !st) return st;
   if (c.id.size() > campaign_id_bytes_max) {
     return marketing_error(ErrorCode::invalid_argument,
-                           fmt::format("campaign id is {} bytes long; at most {}", c.id.size(), campaign_id_bytes_max), "id");
+                           fmt::format("campaign id is {} bytes long; at most {}", c.id.size(), campaign_id_bytes_max),
+                           "id");
   }
   if (state.campaign(c.id) != nullptr) {
-    return marketing_error(ErrorCode::already_exists, fmt::format("campaign '{}' already exists; choose another id", c.id), "id");
+    return marketing_error(ErrorCode::already_exists,
+                           fmt::format("campaign '{}' already exists; choose another id", c.id), "id");
   }
   if (auto st = check_issuer(state, c.issuer); !st) return st;
   if (auto st = check_offer(c); !st) return st;
@@ -158,7 +168,8 @@ Status create_campaign(const LedgerState& state, const CreateCampaign& c, EventS
   }
   if (auto st = check_amount(c.max_discount_cents, "budget.max_discount_cents", false); !st) return st;
   if (c.per_member_limit < 0 || c.per_member_limit > 1'000'000) {
-    return marketing_error(ErrorCode::invalid_argument, "per_member_limit must be 0 (no limit) to 1000000", "per_member_limit");
+    return marketing_error(ErrorCode::invalid_argument, "per_member_limit must be 0 (no limit) to 1000000",
+                           "per_member_limit");
   }
   if (c.valid_from_us < 0 || c.valid_to_us <= c.valid_from_us) {
     return marketing_error(ErrorCode::invalid_argument, "valid_to_us must be after valid_from_us", "valid_to_us");
@@ -170,8 +181,8 @@ Status create_campaign(const LedgerState& state, const CreateCampaign& c, EventS
   auto body = fb::CreateCampaignCreated(
       b, b.CreateString(c.id), b.CreateString(c.issuer), static_cast<fb::CampaignKind>(c.kind), c.amount_off_cents,
       c.percent_off_bp, b.CreateVector(tiers), c.points_multiplier_permille, strings(c.scope.regions),
-      strings(c.scope.skus), strings(c.scope.channels), strings(c.scope.tiers), c.max_redemptions,
-      c.max_discount_cents, c.per_member_limit, c.valid_from_us, c.valid_to_us, c.restore_on_cancel);
+      strings(c.scope.skus), strings(c.scope.channels), strings(c.scope.tiers), c.max_redemptions, c.max_discount_cents,
+      c.per_member_limit, c.valid_from_us, c.valid_to_us, c.restore_on_cancel);
   sink.emit(fmt::format("campaign:{}", c.id), fb::Body::CampaignCreated, body.Union());
   return Ok{};
 }
@@ -187,10 +198,12 @@ Status issue_coupons(const LedgerState& state, const IssueCoupons& c, std::int64
     return marketing_error(ErrorCode::unknown_id, fmt::format("member '{}' is not defined", c.member), "member");
   }
   if (c.count < 1 || c.count > coupons_per_command_max) {
-    return marketing_error(ErrorCode::invalid_argument, fmt::format("count must be 1..{}", coupons_per_command_max), "count");
+    return marketing_error(ErrorCode::invalid_argument, fmt::format("count must be 1..{}", coupons_per_command_max),
+                           "count");
   }
   if (campaign->terms.valid_to_us <= now_us) {
-    return marketing_error(ErrorCode::illegal_transition, fmt::format("campaign '{}' has ended", c.campaign), "campaign");
+    return marketing_error(ErrorCode::illegal_transition, fmt::format("campaign '{}' has ended", c.campaign),
+                           "campaign");
   }
   if (campaign->coupons_issued + c.count > coupons_per_campaign_max) {
     return marketing_error(ErrorCode::rule_violation,
@@ -199,9 +212,11 @@ Status issue_coupons(const LedgerState& state, const IssueCoupons& c, std::int64
                            "count");
   }
   std::vector<std::string> codes;
-  for (std::int32_t i = 1; i <= c.count; ++i) codes.push_back(fmt::format("{}-{:06}", c.campaign, campaign->coupons_issued + i));
+  for (std::int32_t i = 1; i <= c.count; ++i)
+    codes.push_back(fmt::format("{}-{:06}", c.campaign, campaign->coupons_issued + i));
   auto& b = sink.builder();
-  auto body = fb::CreateCouponsIssued(b, b.CreateString(c.campaign), b.CreateString(c.member), b.CreateVectorOfStrings(codes));
+  auto body =
+      fb::CreateCouponsIssued(b, b.CreateString(c.campaign), b.CreateString(c.member), b.CreateVectorOfStrings(codes));
   sink.emit(fmt::format("campaign:{}", c.campaign), fb::Body::CouponsIssued, body.Union());
   return Ok{};
 }
@@ -211,7 +226,8 @@ Status issue_coupons(const LedgerState& state, const IssueCoupons& c, std::int64
 Result<const DealerRecord*> find_dealer(const LedgerState& state, const std::string& id) {
   if (auto st = check_id(id, "dealer"); !st) return st.take_error();
   const DealerRecord* d = state.dealer(id);
-  if (d == nullptr) return marketing_error(ErrorCode::unknown_id, fmt::format("dealer '{}' is not defined", id), "dealer");
+  if (d == nullptr)
+    return marketing_error(ErrorCode::unknown_id, fmt::format("dealer '{}' is not defined", id), "dealer");
   return d;
 }
 
@@ -256,7 +272,8 @@ std::int64_t price_at(const Prices& p, PriceLevel level) {
 Status change_prices(const LedgerState& state, const ChangePrices& c, EventSink& sink) {
   if (c.changes.empty() || c.changes.size() > price_changes_per_command_max) {
     return marketing_error(ErrorCode::invalid_argument,
-                           fmt::format("changes lists 1 to {} price changes", price_changes_per_command_max), "changes");
+                           fmt::format("changes lists 1 to {} price changes", price_changes_per_command_max),
+                           "changes");
   }
   if (auto st = check_text(c.reason, "reason", true); !st) return st;
   std::set<std::pair<std::string_view, PriceLevel>> seen;
@@ -264,12 +281,13 @@ Status change_prices(const LedgerState& state, const ChangePrices& c, EventSink&
     const auto& ch = c.changes[i];
     std::string field = fmt::format("changes[{}].sku", i);
     if (auto st = check_id(ch.sku, field); !st) return st;
-    if (state.sku(ch.sku) == nullptr) return marketing_error(ErrorCode::unknown_id, fmt::format("SKU '{}' is not defined", ch.sku), field);
+    if (state.sku(ch.sku) == nullptr)
+      return marketing_error(ErrorCode::unknown_id, fmt::format("SKU '{}' is not defined", ch.sku), field);
     if (auto st = check_amount(ch.price_cents, fmt::format("changes[{}].price_cents", i), true); !st) return st;
     if (!seen.insert({ch.sku, ch.level}).second) {
-      return marketing_error(ErrorCode::invalid_argument,
-                             fmt::format("changes[{}] changes {} {} a second time", i, ch.sku, price_level_name(ch.level)),
-                             field);
+      return marketing_error(
+          ErrorCode::invalid_argument,
+          fmt::format("changes[{}] changes {} {} a second time", i, ch.sku, price_level_name(ch.level)), field);
     }
   }
   auto& b = sink.builder();
@@ -355,7 +373,8 @@ void settle_points(const LedgerState& state, const std::string& id, const OrderR
     // Never below a zero balance: what was spent already stays spent.
     std::int64_t take = std::min(earned - points, usable_points(account_or_empty(state, member), now_us));
     spend_delta = spend - counted;
-    auto body = fb::CreatePointsReversedDirect(b, member.c_str(), std::max<std::int64_t>(0, take), id.c_str(), -spend_delta);
+    auto body =
+        fb::CreatePointsReversedDirect(b, member.c_str(), std::max<std::int64_t>(0, take), id.c_str(), -spend_delta);
     sink.emit(fmt::format("member:{}", member), fb::Body::PointsReversed, body.Union());
   }
   if (spend_delta != 0) emit_tier_if_changed(state, member, now_us, spend_delta, sink);
@@ -397,7 +416,8 @@ Result<Redemption> plan_redemption(const LedgerState& state, const PlaceOrder& c
   Redemption out;
   out.member = member_of(c.buyer);
   if (c.coupons.size() > coupons_per_order_max) {
-    return marketing_error(ErrorCode::invalid_argument, fmt::format("at most {} coupons", coupons_per_order_max), "coupons");
+    return marketing_error(ErrorCode::invalid_argument, fmt::format("at most {} coupons", coupons_per_order_max),
+                           "coupons");
   }
   if (c.points < 0 || c.points > limits::money_cents_max) {
     return marketing_error(ErrorCode::invalid_argument, "points must be 0 or more", "points");
@@ -416,7 +436,8 @@ Result<Redemption> plan_redemption(const LedgerState& state, const PlaceOrder& c
       return marketing_error(ErrorCode::invalid_argument, fmt::format("coupon '{}' is listed twice", code), "coupons");
     }
     const CouponRecord* coupon = state.coupon(code);
-    if (coupon == nullptr) return redemption_error(code, fmt::format("coupon '{}' was never issued", code), "unknown_coupon");
+    if (coupon == nullptr)
+      return redemption_error(code, fmt::format("coupon '{}' was never issued", code), "unknown_coupon");
     if (coupon->member != out.member) {
       return redemption_error(code, fmt::format("coupon '{}' was issued to another member", code), "not_yours");
     }
@@ -427,8 +448,9 @@ Result<Redemption> plan_redemption(const LedgerState& state, const PlaceOrder& c
     const CampaignRecord& campaign = *state.campaign(coupon->campaign);
     const CreateCampaign& t = campaign.terms;
     if (now_us < t.valid_from_us || now_us >= t.valid_to_us) {
-      return redemption_error(code, fmt::format("campaign {} runs from {} to {} (us); it is {}", coupon->campaign,
-                                                t.valid_from_us, t.valid_to_us, now_us),
+      return redemption_error(code,
+                              fmt::format("campaign {} runs from {} to {} (us); it is {}", coupon->campaign,
+                                          t.valid_from_us, t.valid_to_us, now_us),
                               "not_valid_now");
     }
     auto listed = [](const std::vector<std::string>& v, std::string_view x) {
@@ -443,13 +465,14 @@ Result<Redemption> plan_redemption(const LedgerState& state, const PlaceOrder& c
                               "out_of_scope");
     }
     if (!campaigns.insert(coupon->campaign).second) {
-      return redemption_error(code, fmt::format("one coupon of campaign {} per order", coupon->campaign), "one_per_campaign");
+      return redemption_error(code, fmt::format("one coupon of campaign {} per order", coupon->campaign),
+                              "one_per_campaign");
     }
     auto used = account.redemptions.find(coupon->campaign);
     if (t.per_member_limit > 0 && used != account.redemptions.end() && used->second >= t.per_member_limit) {
-      return redemption_error(code, fmt::format("campaign {} allows {} redemptions per member", coupon->campaign,
-                                                t.per_member_limit),
-                              "per_member_limit");
+      return redemption_error(
+          code, fmt::format("campaign {} allows {} redemptions per member", coupon->campaign, t.per_member_limit),
+          "per_member_limit");
     }
     apply.push_back({code, &t});
   }
@@ -513,13 +536,14 @@ void emit_order_end_marketing(const LedgerState& state, const std::string& id, c
   }
   const OrderMarketing* om = state.order_marketing(id);
   if (om != nullptr && om->points_spent > 0 && !om->points_refunded) {
-    auto body = fb::CreatePointsRefundedDirect(b, member.c_str(), om->points_spent, id.c_str(), now_us + points_validity_us);
+    auto body =
+        fb::CreatePointsRefundedDirect(b, member.c_str(), om->points_spent, id.c_str(), now_us + points_validity_us);
     sink.emit(fmt::format("member:{}", member), fb::Body::PointsRefunded, body.Union());
   }
 }
 
-void emit_delivery_marketing(const LedgerState& state, const std::string& id, const OrderRecord& o,
-                             std::int64_t now_us, EventSink& sink) {
+void emit_delivery_marketing(const LedgerState& state, const std::string& id, const OrderRecord& o, std::int64_t now_us,
+                             EventSink& sink) {
   // After this delivery every unit shipped (and, for a pickup, every unit held) is delivered.
   std::map<std::string, std::int64_t, std::less<>> kept;
   for (const auto& [sku, u] : o.units) {

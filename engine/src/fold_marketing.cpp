@@ -51,14 +51,16 @@ Status FoldAccess::take_points(MemberAccount& a, std::int64_t points, bool expir
     a.points -= take;
     it = it->points == 0 ? a.lots.erase(it) : it + 1;
   }
-  if (left != 0 || a.points < 0) return contradiction(event_, fmt::format("takes {} points the member does not have", points));
+  if (left != 0 || a.points < 0)
+    return contradiction(event_, fmt::format("takes {} points the member does not have", points));
   return Ok{};
 }
 
 void FoldAccess::reschedule(const std::string& member, MemberAccount& a) {
   const std::int64_t now = event_.ts_us();
   // Spend that has left the window no longer counts for anything.
-  auto gone = std::find_if(a.spend.begin(), a.spend.end(), [&](const SpendEntry& e) { return e.at_us > now - tier_window_us; });
+  auto gone =
+      std::find_if(a.spend.begin(), a.spend.end(), [&](const SpendEntry& e) { return e.at_us > now - tier_window_us; });
   a.spend.erase(a.spend.begin(), gone);
   if (a.due_us != 0) s_.member_due_.erase({a.due_us, member});
   a.due_us = next_due_us(a, now);
@@ -67,7 +69,8 @@ void FoldAccess::reschedule(const std::string& member, MemberAccount& a) {
 
 Status FoldAccess::campaign_created(const fb::CampaignCreated& e) {
   std::string id(fb_str(e.id()));
-  if (s_.marketing_.campaigns.count(id) != 0) return contradiction(event_, fmt::format("campaign {} created twice", id));
+  if (s_.marketing_.campaigns.count(id) != 0)
+    return contradiction(event_, fmt::format("campaign {} created twice", id));
   CampaignRecord r;
   CreateCampaign& t = r.terms;
   t.id = id;
@@ -132,7 +135,8 @@ Status FoldAccess::coupon_redeemed(const fb::CouponRedeemed& e) {
 Status FoldAccess::coupon_restored(const fb::CouponRestored& e) {
   auto coupon = s_.marketing_.coupons.find(fb_str(e.code()));
   if (coupon == s_.marketing_.coupons.end() || coupon->second.order != fb_str(e.order())) {
-    return contradiction(event_, fmt::format("restores coupon {} not redeemed on order {}", fb_str(e.code()), fb_str(e.order())));
+    return contradiction(
+        event_, fmt::format("restores coupon {} not redeemed on order {}", fb_str(e.code()), fb_str(e.order())));
   }
   CouponRecord& r = coupon->second;
   CampaignRecord& c = s_.marketing_.campaigns.find(r.campaign)->second;
@@ -272,8 +276,7 @@ Status FoldAccess::marketing() {
       s_.marketing_.reject_below_floor = b->reject_below_floor();
       return Ok{};
     }
-    default:
-      return contradiction(e, "this event kind is not understood by this version of the engine; upgrade it");
+    default: return contradiction(e, "this event kind is not understood by this version of the engine; upgrade it");
   }
 }
 

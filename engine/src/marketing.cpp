@@ -154,7 +154,8 @@ Result<Discounts> compute_discounts(const std::vector<OrderLineInput>& lines, st
       base += out.lines[i].value_cents;
     }
     if (eligible.empty()) {
-      return coupon_error(c.code, fmt::format("coupon '{}' applies to none of the order's SKUs", c.code), "out_of_scope");
+      return coupon_error(c.code, fmt::format("coupon '{}' applies to none of the order's SKUs", c.code),
+                          "out_of_scope");
     }
     std::int64_t discount = 0;
     switch (t.kind) {

@@ -62,6 +62,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(decode_stock_action("reservations", "void", "R1", body));
   check(decode_master_data("members", "M1", body));
   check(decode_order(body));
+  check(decode_campaign(body));
+  check(decode_coupons("C1", body));
+  check(decode_payment(body));
+  check(decode_credit_limit("D1", body));
+  check(decode_bulk_prices(body));
+  check(decode_price_policy(body));
   for (const char* action : {"approve", "reject", "allocate", "ship", "deliver", "complete", "cancel", "return"}) {
     check(decode_order_action(action, "O1", body));
   }

@@ -47,13 +47,13 @@ inline constexpr std::array<const char*, 4> tier_names = {"standard", "silver", 
 inline constexpr std::array<std::int64_t, 4> tier_thresholds_cents = {0, 200'000, 1'000'000, 5'000'000};
 // Bounds. A campaign id leaves room for the coupon number in a code (codes are ids, <= 64 bytes).
 inline constexpr std::size_t campaign_id_bytes_max = 48;
-inline constexpr std::int32_t coupons_per_command_max = 1000;          // one answer lists the codes
-inline constexpr std::int64_t coupons_per_campaign_max = 10'000'000;   // 10x the members
-inline constexpr std::size_t coupons_per_order_max = 16;               // a basket, not a wallet
+inline constexpr std::int32_t coupons_per_command_max = 1000;         // one answer lists the codes
+inline constexpr std::int64_t coupons_per_campaign_max = 10'000'000;  // 10x the members
+inline constexpr std::size_t coupons_per_order_max = 16;              // a basket, not a wallet
 inline constexpr std::size_t spend_tiers_max = 8;
-inline constexpr std::size_t scope_entries_max = 512;                  // every SKU of the catalogue
-inline constexpr std::size_t price_changes_per_command_max = 2000;     // a catalogue at three levels, and more
-inline constexpr std::int32_t points_multiplier_permille_max = 10'000; // 10x
+inline constexpr std::size_t scope_entries_max = 512;                   // every SKU of the catalogue
+inline constexpr std::size_t price_changes_per_command_max = 2000;      // a catalogue at three levels, and more
+inline constexpr std::int32_t points_multiplier_permille_max = 10'000;  // 10x
 
 const char* campaign_kind_name(CampaignKind kind);
 bool campaign_kind_from_name(std::string_view name, CampaignKind& out);
@@ -67,16 +67,16 @@ const char* tier_for_spend(std::int64_t spend_cents);
 // a member added to one must be encoded there too (and ledger_state_snapshot_version bumped).
 
 struct CampaignRecord {
-  CreateCampaign terms;               // as created
-  std::int64_t redemptions = 0;       // coupons redeemed and not given back
-  std::int64_t discount_cents = 0;    // their discounts: the budget used
+  CreateCampaign terms;             // as created
+  std::int64_t redemptions = 0;     // coupons redeemed and not given back
+  std::int64_t discount_cents = 0;  // their discounts: the budget used
   std::int64_t coupons_issued = 0;
 };
 
 struct CouponRecord {
   std::string campaign, member;
-  std::string order;                 // the order it is redeemed on; empty while free
-  std::int64_t discount_cents = 0;   // what it took off that order
+  std::string order;                // the order it is redeemed on; empty while free
+  std::int64_t discount_cents = 0;  // what it took off that order
 };
 
 struct PointsLot {
@@ -89,11 +89,11 @@ struct SpendEntry {
 };
 
 struct MemberAccount {
-  std::int64_t points = 0;        // the sum of the lots: never below zero
-  std::vector<PointsLot> lots;    // by expiry, earliest first
+  std::int64_t points = 0;      // the sum of the lots: never below zero
+  std::vector<PointsLot> lots;  // by expiry, earliest first
   std::string tier = "standard";
-  std::vector<SpendEntry> spend;  // within tier_window_us of the member's last event, oldest first
-  std::vector<std::string> coupons;                       // codes issued to the member, in order
+  std::vector<SpendEntry> spend;     // within tier_window_us of the member's last event, oldest first
+  std::vector<std::string> coupons;  // codes issued to the member, in order
   std::map<std::string, std::int64_t, std::less<>> redemptions;  // campaign -> coupons redeemed
   std::int64_t due_us = 0;  // when the clock next changes the account (an expiry or a tier drop); 0: never
 };
@@ -135,7 +135,7 @@ struct Discounts {
   std::vector<CouponDiscount> coupons;  // in the order applied
   std::int64_t discount_cents = 0;
   std::int32_t points_multiplier_permille = 1000;
-  std::vector<DiscountLine> lines;      // what each line is worth after all of them
+  std::vector<DiscountLine> lines;  // what each line is worth after all of them
 };
 struct CouponToApply {
   std::string code;
