@@ -628,6 +628,10 @@ int cmd_as_of(const Args& a) {
   if (json) std::cout << ",\"member\":";
   if (!member.empty()) {
     const MemberRecord* m = state.member(member);
+    const MemberAccount* found = state.member_account(member);
+    const MemberAccount account = found != nullptr ? *found : MemberAccount{};
+    std::size_t redeemed = 0;
+    for (const auto& code : account.coupons) redeemed += state.coupon(code)->order.empty() ? 0 : 1;
     if (m == nullptr) {
       std::cout << (json ? "null" : fmt::format("  member {} did not exist yet\n", member));
     } else if (json) {
@@ -637,9 +641,13 @@ int cmd_as_of(const Args& a) {
       append_json_string(out, m->name);
       out += ",\"home_store\":";
       append_json_string(out, m->home_store);
+      out += fmt::format(",\"points\":{},\"tier\":", account.points);
+      append_json_string(out, account.tier);
+      out += fmt::format(",\"coupons\":{},\"coupons_redeemed\":{}", account.coupons.size(), redeemed);
       std::cout << out << "}";
     } else {
-      std::cout << fmt::format("  member {}: {} (home store {})\n", member, m->name, m->home_store);
+      std::cout << fmt::format("  member {}: {} (home store {}), {} points, tier {}, {} coupons ({} redeemed)\n", member,
+                               m->name, m->home_store, account.points, account.tier, account.coupons.size(), redeemed);
     }
   } else if (json) {
     std::cout << "null";

@@ -175,6 +175,54 @@ TEST_CASE("as-of at a sequence equals the state captured live at that sequence")
   CHECK(boost::json::parse(order.out).at("order").at("status").as_string() == "cancelled");
 }
 
+TEST_CASE("as-of shows a member's points, tier and coupons as they were") {
+  test::Harness h;
+  h.small_network();
+  h.ok(DefineMember{"M1", "Li Lei", "S1"});
+  h.ok(ReceiveStock{"W1", {{"A", 10, {}}}, "BATCH-1"});
+  h.ok(ShipTransfer{"T1", "warehouse:W1", "store:S1", {{"A", 10, {}}}});
+  h.ok(ReceiveTransfer{"T1"});
+  CreateCampaign c;
+  c.id = "C1";
+  c.issuer = "hq";
+  c.kind = CampaignKind::amount_off;
+  c.amount_off_cents = 10'000;
+  c.valid_from_us = test::t0_us;
+  c.valid_to_us = test::t0_us + 30LL * 24 * 3600 * 1'000'000;
+  h.ok(c);
+  h.ok(IssueCoupons{"C1", "M1", 2});
+  PlaceOrder o;
+  o.id = "O1";
+  o.buyer = "member:M1";
+  o.seller = "store:S1";
+  o.channel = "store";
+  o.ship_to_region = "R1";
+  o.lines = {{"A", 3, 100'000}};
+  o.coupons = {"C1-000001"};
+  o.promised_by_us = test::t0_us + 7LL * 24 * 3600 * 1'000'000;
+  h.ok(o);
+  h.ok(ShipOrder{"O1", {}});
+  std::uint64_t before_delivery = h.engine->last_seq();
+  h.ok(DeliverOrder{"O1"});
+  std::uint64_t delivered = h.engine->last_seq();
+  std::string dir = h.dir.path().string();
+  h.close();
+  auto member_at = [&](std::uint64_t seq) {
+    Run r = run_cli({"as-of", "--data", dir, "--seq", std::to_string(seq), "--member", "M1", "--json"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+    return boost::json::parse(r.out).at("member");
+  };
+  auto before = member_at(before_delivery);
+  CHECK(before.at("points").as_int64() == 0);
+  CHECK(before.at("tier").as_string() == "standard");
+  CHECK(before.at("coupons").as_int64() == 2);
+  CHECK(before.at("coupons_redeemed").as_int64() == 1);
+  // 300,000 - 10,000 = 290,000 fen paid: 2,900 points, and silver (2,000 yuan or more in a year).
+  auto after = member_at(delivered);
+  CHECK(after.at("points").as_int64() == 2900);
+  CHECK(after.at("tier").as_string() == "silver");
+}
+
 TEST_CASE("rebuild compares the stored projections with a rebuild from the log and names what differs") {
   History log;
   std::string dir = log.h.dir.path().string();
