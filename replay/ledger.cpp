@@ -646,8 +646,9 @@ int cmd_as_of(const Args& a) {
       out += fmt::format(",\"coupons\":{},\"coupons_redeemed\":{}", account.coupons.size(), redeemed);
       std::cout << out << "}";
     } else {
-      std::cout << fmt::format("  member {}: {} (home store {}), {} points, tier {}, {} coupons ({} redeemed)\n", member,
-                               m->name, m->home_store, account.points, account.tier, account.coupons.size(), redeemed);
+      std::cout << fmt::format("  member {}: {} (home store {}), {} points, tier {}, {} coupons ({} redeemed)\n",
+                               member, m->name, m->home_store, account.points, account.tier, account.coupons.size(),
+                               redeemed);
     }
   } else if (json) {
     std::cout << "null";

@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 
 #include <boost/json.hpp>
-
 #include <fstream>
 #include <sstream>
 
@@ -135,8 +134,8 @@ TEST_CASE("verify, export, stats and trace read the log the engine wrote") {
 
   Run trace = run_cli({"trace", "--data", dir, "--order", "O0"});
   REQUIRE(trace.exit_code == 0);
-  for (const char* kind : {"OrderPlaced", "ReservationCreated", "OrderAllocated", "ReservationPosted", "OrderShipped",
-                           "OrderDelivered"}) {
+  for (const char* kind :
+       {"OrderPlaced", "ReservationCreated", "OrderAllocated", "ReservationPosted", "OrderShipped", "OrderDelivered"}) {
     CHECK_MESSAGE(trace.out.find(kind) != std::string::npos, kind);
   }
   CHECK(count_lines(trace.out) == 6);
@@ -171,7 +170,8 @@ TEST_CASE("as-of at a sequence equals the state captured live at that sequence")
       CHECK(rows[0].at("revenue_cents").as_int64() == board.revenue_cents);
     }
   }
-  Run order = run_cli({"as-of", "--data", dir, "--seq", std::to_string(log.seen.rbegin()->first), "--order", "O1", "--json"});
+  Run order =
+      run_cli({"as-of", "--data", dir, "--seq", std::to_string(log.seen.rbegin()->first), "--order", "O1", "--json"});
   CHECK(boost::json::parse(order.out).at("order").at("status").as_string() == "cancelled");
 }
 
@@ -234,7 +234,8 @@ TEST_CASE("rebuild compares the stored projections with a rebuild from the log a
   CHECK(j.at("ok").as_bool());
   CHECK(j.at("projections").as_array().size() == 6);  // the ledger state and five projections
   for (const auto& p : j.at("projections").as_array()) CHECK(p.at("equal").as_bool());
-  CHECK(run_cli({"rebuild", "--data", dir}).out.find("every stored projection equals its rebuild") != std::string::npos);
+  CHECK(run_cli({"rebuild", "--data", dir}).out.find("every stored projection equals its rebuild") !=
+        std::string::npos);
 
   // A sound file that says something else: the board of an empty history under this log's header.
   auto stored = read_snapshot_file(snapshot_dir(dir), "sales_board");
@@ -314,7 +315,8 @@ TEST_CASE("export --raw then import rebuilds the log exactly: same chain hash, s
   CHECK(folded->render() == original);
   // Into a directory that has events: refused, exit 2, nothing changed.
   CHECK(run_cli({"import", "--data", copy, "--input", file.string()}).exit_code == 2);
-  CHECK(boost::json::parse(run_cli({"verify", "--data", copy, "--json"}).out).at("chain_hash") == before.at("chain_hash"));
+  CHECK(boost::json::parse(run_cli({"verify", "--data", copy, "--json"}).out).at("chain_hash") ==
+        before.at("chain_hash"));
 
   // Damaged input: exit 1, and nothing is left behind.
   auto refused = [&](const std::vector<std::string>& damaged, const char* what) {

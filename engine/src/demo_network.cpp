@@ -12,16 +12,18 @@ namespace ledger::demo {
 
 namespace {
 // Real-looking places so the demo reads like the business: the 8 HQ warehouses by city.
-constexpr const char* warehouse_cities[] = {"Chengdu", "Guiyang", "Wuhan", "Shanghai", "Beijing", "Guangzhou", "Xian",
-                                            "Shenyang"};
+constexpr const char* warehouse_cities[] = {"Chengdu", "Guiyang",   "Wuhan", "Shanghai",
+                                            "Beijing", "Guangzhou", "Xian",  "Shenyang"};
 constexpr std::int32_t warehouse_lat_e6[] = {30'572'000, 26'647'000, 30'593'000, 31'230'000,
                                              39'904'000, 23'129'000, 34'341'000, 41'805'000};
 constexpr std::int32_t warehouse_lon_e6[] = {104'066'000, 106'630'000, 114'305'000, 121'473'000,
                                              116'407'000, 113'264'000, 108'940'000, 123'431'000};
-constexpr const char* sku_kinds[] = {"Sauce 53% 500ml", "Sauce 53% 1L", "Strong 52% 500ml", "Light 42% 500ml",
-                                     "Gift box 2x500ml", "Vintage 15y 500ml"};
+constexpr const char* sku_kinds[] = {"Sauce 53% 500ml", "Sauce 53% 1L",     "Strong 52% 500ml",
+                                     "Light 42% 500ml", "Gift box 2x500ml", "Vintage 15y 500ml"};
 
-Command define(CommandBody body, std::string id) { return Command{std::move(id), Actor{"demo", "hq_admin", ""}, std::move(body)}; }
+Command define(CommandBody body, std::string id) {
+  return Command{std::move(id), Actor{"demo", "hq_admin", ""}, std::move(body)};
+}
 }  // namespace
 
 std::string region_id(int i) { return fmt::format("R{:02}", i + 1); }
@@ -98,7 +100,8 @@ Tally run_all(Engine& engine, std::vector<Command> commands) {
   return tally;
 }
 
-void step(Engine& engine, const char* what, std::vector<Command> commands, const std::function<void(const std::string&)>& say) {
+void step(Engine& engine, const char* what, std::vector<Command> commands,
+          const std::function<void(const std::string&)>& say) {
   auto start = std::chrono::steady_clock::now();
   std::size_t n = commands.size();
   Tally t = run_all(engine, std::move(commands));
@@ -108,11 +111,72 @@ void step(Engine& engine, const char* what, std::vector<Command> commands, const
   say(line);
 }
 
-Command demo_cmd(std::string id, CommandBody body) { return Command{std::move(id), Actor{"demo", "hq_admin", ""}, std::move(body)}; }
+Command demo_cmd(std::string id, CommandBody body) {
+  return Command{std::move(id), Actor{"demo", "hq_admin", ""}, std::move(body)};
+}
+
+// Campaigns of hq and of a region, a coupon for every member, and members buying at their home
+// store with coupons and points (the stores that received stock hold (d * 7) % skus).
+void load_marketing(Engine& engine, const NetworkSize& size, std::int64_t now_us,
+                    const std::function<void(const std::string&)>& say) {
+  constexpr std::int64_t day_us = 24LL * 3600 * 1'000'000;
+  CreateCampaign national;
+  national.id = "AUTUMN-10";
+  national.issuer = "hq";
+  national.kind = CampaignKind::percent_off;
+  national.percent_off_bp = 1000;
+  national.max_redemptions = 200;
+  national.per_member_limit = 1;
+  national.valid_from_us = now_us - day_us;
+  national.valid_to_us = now_us + 60 * day_us;
+  CreateCampaign regional = national;
+  regional.id = "R01-SPEND";
+  regional.issuer = "region:" + region_id(0);
+  regional.kind = CampaignKind::spend_x_save_y;
+  regional.tiers = {{300'00, 30'00}, {1000'00, 120'00}};
+  regional.max_discount_cents = 1'000'000'00;
+  CreateCampaign doubled = national;
+  doubled.id = "DOUBLE-POINTS";
+  doubled.kind = CampaignKind::points_multiplier;
+  doubled.points_multiplier_permille = 2000;
+  doubled.max_redemptions = 0;
+  step(engine, "campaigns (hq 10% off, region spend-and-save, double points)",
+       {demo_cmd("demo-campaign-1", national), demo_cmd("demo-campaign-2", regional),
+        demo_cmd("demo-campaign-3", doubled)},
+       say);
+  std::vector<Command> coupons, orders, ship, deliver;
+  for (int s = 0; s < size.stores; s += 12) {
+    std::string member = fmt::format("M-{}", s + 1);
+    coupons.push_back(demo_cmd("demo-coupon-" + member, IssueCoupons{"AUTUMN-10", member, 1}));
+    coupons.push_back(demo_cmd("demo-coupon2-" + member, IssueCoupons{"DOUBLE-POINTS", member, 1}));
+    int d = dealer_of_store(s, size);
+    int k = (d * 7) % size.skus;
+    std::int64_t retail = 150'00 + (k % 40) * 50'00;  // as network_commands
+    PlaceOrder o;
+    o.id = fmt::format("O-{}-1", member);
+    o.buyer = "member:" + member;
+    o.seller = "store:" + store_id(s);
+    o.channel = "store";
+    o.ship_to_region = region_id(region_of_dealer(d, size));
+    o.lines = {{sku_id(k), 1, retail}};
+    o.promised_by_us = now_us + 2 * day_us;
+    // Coupon numbers follow the order of issue: the n-th member has AUTUMN-10-n and DOUBLE-POINTS-n.
+    std::string n = fmt::format("{:06}", s / 12 + 1);
+    o.coupons = {s % 24 == 0 ? "AUTUMN-10-" + n : "DOUBLE-POINTS-" + n};
+    orders.push_back(demo_cmd("demo-" + o.id, o));
+    ship.push_back(demo_cmd("demo-ship-" + o.id, ShipOrder{o.id, {}}));
+    deliver.push_back(demo_cmd("demo-deliver-" + o.id, DeliverOrder{o.id}));
+  }
+  step(engine, "coupons for every member", std::move(coupons), say);
+  step(engine, "member orders with coupons (the 10% budget runs out)", std::move(orders), say);
+  step(engine, "member orders shipped (those that were placed)", std::move(ship), say);
+  step(engine, "member orders delivered (points earned; double with the coupon)", std::move(deliver), say);
+}
 
 }  // namespace
 
-void load_history(Engine& engine, const NetworkSize& size, std::int64_t now_us, const std::function<void(const std::string&)>& say) {
+void load_history(Engine& engine, const NetworkSize& size, std::int64_t now_us,
+                  const std::function<void(const std::string&)>& say) {
   step(engine, "master data (regions, warehouses, dealers, stores, SKUs)", network_commands(size), say);
 
   std::vector<Command> receipts;
@@ -149,9 +213,11 @@ void load_history(Engine& engine, const NetworkSize& size, std::int64_t now_us, 
   for (int s = 0; s < size.stores; s += 8) {
     int d = dealer_of_store(s, size);
     std::string id = fmt::format("RSV-{}", store_id(s));
-    holds.push_back(demo_cmd("demo-" + id, CreateReservation{id, "store:" + store_id(s), "customer",
-                                                         {{sku_id((d * 7) % size.skus), 2, {}}},
-                                                         now_us + 7LL * 24 * 3600 * 1'000'000}));
+    holds.push_back(demo_cmd("demo-" + id, CreateReservation{id,
+                                                             "store:" + store_id(s),
+                                                             "customer",
+                                                             {{sku_id((d * 7) % size.skus), 2, {}}},
+                                                             now_us + 7LL * 24 * 3600 * 1'000'000}));
     if (s % 16 == 0) {
       settle.push_back(demo_cmd("demo-post-" + id, PostReservation{id, {{sku_id((d * 7) % size.skus), 1, {}}}}));
     } else if (s % 24 == 0) {
@@ -203,7 +269,7 @@ void load_history(Engine& engine, const NetworkSize& size, std::int64_t now_us, 
   step(engine, "dealer orders from hq (sourced by the matcher)", std::move(orders), say);
   step(engine, "orders shipped (the big ones wait for approval)", std::move(ship), say);
   step(engine, "orders delivered", std::move(deliver), say);
+  load_marketing(engine, size, now_us, say);
 }
-
 
 }  // namespace ledger::demo
