@@ -123,13 +123,17 @@ std::int64_t rolling_spend(const MemberAccount& account, std::int64_t now_us) {
 std::int64_t next_due_us(const MemberAccount& account, std::int64_t now_us) {
   std::int64_t due = account.lots.empty() ? 0 : account.lots.front().expires_at_us;
   if (tier_for_spend(rolling_spend(account, now_us)) != account.tier) return now_us;
-  // Old spend leaves the window one entry at a time: the first moment the tier it leaves differs.
+  // Old spend leaves the window, all entries of one instant together: the first moment the tier that
+  // remains differs. The clock then has something to do (a PointsExpired or MemberTierChanged), so a
+  // due member never stays due.
   std::int64_t remaining = rolling_spend(account, now_us);
-  for (const auto& e : account.spend) {
-    std::int64_t leaves_at = e.at_us + tier_window_us;
+  const auto& spend = account.spend;
+  for (std::size_t i = 0; i < spend.size(); ++i) {
+    std::int64_t leaves_at = spend[i].at_us + tier_window_us;
     if (leaves_at <= now_us) continue;
-    remaining -= e.cents;
-    if (tier_for_spend(remaining) != account.tier) {
+    remaining -= spend[i].cents;
+    bool last_of_instant = i + 1 == spend.size() || spend[i + 1].at_us != spend[i].at_us;
+    if (last_of_instant && tier_for_spend(remaining) != account.tier) {
       if (due == 0 || leaves_at < due) due = leaves_at;
       break;
     }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
 
 namespace ledger {
@@ -100,8 +101,9 @@ std::int64_t floor_cents_for(const Prices& floors, std::string_view buyer) {
 
 int dealer_health_tier(const DealerAccount& account, std::int64_t credit_limit_cents) {
   // Per mille, integer: the same tier on every machine.
-  std::int64_t credit_use = credit_limit_cents > 0 ? account.credit_used_cents * 1000 / credit_limit_cents
-                                                   : (account.credit_used_cents > 0 ? 2000 : 0);
+  // Credit use is what the line carries: open orders less payments (never below zero).
+  std::int64_t used = std::max<std::int64_t>(0, account.exposure_cents());
+  std::int64_t credit_use = credit_limit_cents > 0 ? used * 1000 / credit_limit_cents : (used > 0 ? 2000 : 0);
   std::int64_t return_rate = account.delivered_units > 0 ? account.returned_units * 1000 / account.delivered_units : 0;
   if (credit_use <= 500 && return_rate <= 20) return 4;
   if (credit_use <= 800 && return_rate <= 50) return 3;

@@ -181,7 +181,8 @@ DealerHealthReport DealerHealth::score(const LedgerState& state, std::string_vie
     r.overdue_receivables += now_us_ > inv.due_us ? 1 : 0;
   }
   if (const DealerRecord* d = state.dealer(dealer)) r.credit_limit_cents = d->credit_limit_cents;
-  r.credit_used_cents = state.dealer_account(dealer).credit_used_cents;
+  // What the credit line carries: open orders less payments received.
+  r.credit_used_cents = std::max<std::int64_t>(0, state.dealer_account(dealer).exposure_cents());
 
   auto ratio = [](std::int64_t num, std::int64_t den) { return den > 0 ? static_cast<double>(num) / den : 1.0; };
   HealthComponents& c = r.components;
