@@ -302,6 +302,17 @@ TEST_CASE("prices: a bulk change is one event per price, and the price policy ca
   // Below the retail floor (90,000): by default it goes to approval; with the policy it is refused.
   ok(h.put("/v1/price-policy", R"({"alert_threshold_bp":500,"reject_below_floor":true})", h.admin));
   CHECK(h.put("/v1/price-policy", R"({"alert_threshold_bp":0})", h.admin).status == 400);
+  // Alerts follow the policy in force: 10% by default (A +20% alerted, B +5% not), then 5% (B +2.9% not,
+  // A +5.8% alerted).
+  ok(h.post("/v1/prices:bulk",
+            R"({"changes":[{"sku":"B","level":"wholesale","price_cents":21600},{"sku":"A","level":"retail","price_cents":127000}],"reason":"again"})",
+            h.admin));
+  Reply alerts = h.get("/v1/alerts?kind=price_change&min_seq=" + std::to_string(h.engine->last_seq()), h.admin);
+  REQUIRE_MESSAGE(alerts.status == 200, alerts.body);
+  auto rows = alerts.json().at("rows").as_array();
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].at("subject").as_string() == "sku:A");
+  CHECK(rows[1].at("subject").as_string() == "sku:A");
   Reply cheap =
       h.post("/v1/orders",
              fmt::format(R"({{"id":"O1","type":"spot","buyer":"member:M1","seller":"store:S1","channel":"store",)"

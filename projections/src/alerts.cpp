@@ -105,8 +105,10 @@ void Alerts::apply(const FoldStep& step) {
       const auto* p = e.body_as_PriceChanged();
       std::int64_t before = p->previous_cents(), after = p->price_cents();
       std::int64_t change = after > before ? after - before : before - after;
-      // |after - before| > pct% of before, in integers; any change from 0 counts.
-      if (static_cast<__int128>(change) * 100 > static_cast<__int128>(price_change_alert_pct) * before) {
+      // |after - before| > the price policy's share of before (basis points), in integers; any change
+      // from 0 counts. The state holds the policy in force when this event was written.
+      std::int64_t threshold_bp = state.marketing().price_alert_threshold_bp;
+      if (static_cast<__int128>(change) * 10'000 > static_cast<__int128>(threshold_bp) * before) {
         AlertRecord a = alert("price_change", fmt::format("sku:{}", fb_str(p->sku())));
         a.message = fmt::format("{} price of {} changed from {} to {} cents", level_name(p->level()), fb_str(p->sku()),
                                 before, after);

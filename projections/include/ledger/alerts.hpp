@@ -1,6 +1,6 @@
 // Alerts, folded from the log: low stock (a location's stock position falls to its reorder point),
 // order delays, price violations (a line under its floor), channel conflicts (a dealer selling outside its
-// territory), price changes beyond price_change_alert_pct, reservations about to expire and expired,
+// territory), price changes beyond the price policy's threshold (PUT /v1/price-policy, 10% unless set), reservations about to expire and expired,
 // and AlertRaised events.
 // Each names the region, dealer and store it concerns so scoped readers see their own. The newest
 // alerts_kept_max are kept.
@@ -19,7 +19,6 @@
 namespace ledger {
 
 inline constexpr std::size_t alerts_kept_max = 100'000;
-inline constexpr std::int64_t price_change_alert_pct = 10;
 // A pending reservation is warned about once its deadline is this close to the newest event's time.
 inline constexpr std::int64_t reservation_warning_us = 24LL * 3600 * 1'000'000;
 
