@@ -363,21 +363,24 @@ void settle_points(const LedgerState& state, const std::string& id, const OrderR
   std::int64_t points = points_for_paid(paid, multiplier_of(state, id, o));
   std::int64_t spend = pro_rata(o.total_cents - o.discount_cents, kept_value, o.total_cents);
   auto& b = sink.builder();
-  std::int64_t spend_delta = 0;
+  // What changes in the order's counted spend, and in the member's rolling spend (the tier's measure).
+  std::int64_t spend_delta = 0, rolling_delta = 0;
   if (points > earned || spend > counted) {
-    spend_delta = spend - counted;
+    spend_delta = rolling_delta = spend - counted;
     auto body = fb::CreatePointsEarnedDirect(b, member.c_str(), std::max<std::int64_t>(0, points - earned), id.c_str(),
                                              now_us + points_validity_us, spend_delta);
     sink.emit(fmt::format("member:{}", member), fb::Body::PointsEarned, body.Union());
   } else if (points < earned || spend < counted) {
     // Never below a zero balance: what was spent already stays spent.
-    std::int64_t take = std::min(earned - points, usable_points(account_or_empty(state, member), now_us));
+    const MemberAccount& account = account_or_empty(state, member);
+    std::int64_t take = std::min(earned - points, usable_points(account, now_us));
     spend_delta = spend - counted;
-    auto body =
-        fb::CreatePointsReversedDirect(b, member.c_str(), std::max<std::int64_t>(0, take), id.c_str(), -spend_delta);
+    // The tier loses only what of the order's spend is still in the window (the fold's take_spend).
+    rolling_delta = -std::min(-spend_delta, order_spend_in_window(account, id, now_us));
+    auto body = fb::CreatePointsReversedDirect(b, member.c_str(), std::max<std::int64_t>(0, take), id.c_str(), -spend_delta);
     sink.emit(fmt::format("member:{}", member), fb::Body::PointsReversed, body.Union());
   }
-  if (spend_delta != 0) emit_tier_if_changed(state, member, now_us, spend_delta, sink);
+  if (rolling_delta != 0) emit_tier_if_changed(state, member, now_us, rolling_delta, sink);
 }
 
 }  // namespace

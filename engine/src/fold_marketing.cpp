@@ -24,6 +24,21 @@ std::int64_t* price_of(SkuRecord& sku, fb::PriceLevel level) {
   }
 }
 
+// Takes `cents` of `order`'s spend back, from its latest deliveries still in the window first;
+// spend that has left the window is gone already and stays gone. (A return used to add a negative
+// entry dated the day of the return: it outlived the delivery it undid, so a year after a returned
+// order it cancelled spend that other orders had kept and dropped the member's tier; and returning
+// goods whose spend had left the window lowered today's tier.)
+void take_spend(MemberAccount& a, std::string_view order, std::int64_t cents, std::int64_t now_us) {
+  for (auto it = a.spend.rbegin(); it != a.spend.rend() && cents > 0; ++it) {
+    if (it->order != order || it->at_us <= now_us - tier_window_us) continue;
+    std::int64_t take = std::min(cents, it->cents);
+    it->cents -= take;
+    cents -= take;
+  }
+  std::erase_if(a.spend, [](const SpendEntry& e) { return e.cents <= 0; });
+}
+
 }  // namespace
 
 void FoldAccess::add_lot(MemberAccount& a, std::int64_t points, std::int64_t expires_at_us) {
@@ -166,7 +181,8 @@ Status FoldAccess::points_changed() {
       MemberAccount* a = account(member);
       if (a == nullptr || b->points() < 0) return contradiction(e, "earns points for an unknown member");
       add_lot(*a, b->points(), b->expires_at_us());
-      if (b->spend_cents() != 0) a->spend.push_back({e.ts_us(), b->spend_cents()});
+      if (b->spend_cents() > 0) a->spend.push_back({e.ts_us(), b->spend_cents(), std::string(fb_str(b->order()))});
+      if (b->spend_cents() < 0) take_spend(*a, fb_str(b->order()), -b->spend_cents(), e.ts_us());
       OrderMarketing& om = s_.marketing_.orders[std::string(fb_str(b->order()))];
       om.member = fb_str(member);
       om.points_earned += b->points();
@@ -190,7 +206,7 @@ Status FoldAccess::points_changed() {
       MemberAccount* a = account(member);
       if (a == nullptr || b->points() < 0) return contradiction(e, "reverses points of an unknown member");
       st = take_points(*a, b->points(), false);
-      if (b->spend_cents() != 0) a->spend.push_back({e.ts_us(), -b->spend_cents()});
+      take_spend(*a, fb_str(b->order()), b->spend_cents(), e.ts_us());
       OrderMarketing& om = s_.marketing_.orders[std::string(fb_str(b->order()))];
       om.points_earned -= b->points();
       om.spend_cents -= b->spend_cents();

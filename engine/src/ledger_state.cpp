@@ -168,7 +168,7 @@ void render_marketing(std::string& out, const MarketingState& m) {
     out += fmt::format("points {} {} tier={} due={} lots=", id, a.points, a.tier, a.due_us);
     for (const auto& lot : a.lots) out += fmt::format("{}@{},", lot.points, lot.expires_at_us);
     out += " spend=";
-    for (const auto& e : a.spend) out += fmt::format("{}@{},", e.cents, e.at_us);
+    for (const auto& e : a.spend) out += fmt::format("{}@{}:{},", e.cents, e.at_us, e.order);
     out += fmt::format(" coupons={}", a.coupons.size());
     for (const auto& [campaign, n] : a.redemptions) out += fmt::format(" {}:{}", campaign, n);
     out += "\n";

@@ -120,6 +120,12 @@ std::int64_t rolling_spend(const MemberAccount& account, std::int64_t now_us) {
   return cents;
 }
 
+std::int64_t order_spend_in_window(const MemberAccount& account, std::string_view order, std::int64_t now_us) {
+  std::int64_t cents = 0;
+  for (const auto& e : account.spend) cents += e.order == order && e.at_us > now_us - tier_window_us ? e.cents : 0;
+  return cents;
+}
+
 std::int64_t next_due_us(const MemberAccount& account, std::int64_t now_us) {
   std::int64_t due = account.lots.empty() ? 0 : account.lots.front().expires_at_us;
   if (tier_for_spend(rolling_spend(account, now_us)) != account.tier) return now_us;

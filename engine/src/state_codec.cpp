@@ -50,7 +50,7 @@ constexpr std::size_t min_bytes(const SpendTierInput*) { return 16; }
 constexpr std::size_t min_bytes(const CampaignRecord*) { return 150; }
 constexpr std::size_t min_bytes(const CouponRecord*) { return 32; }
 constexpr std::size_t min_bytes(const PointsLot*) { return 16; }
-constexpr std::size_t min_bytes(const SpendEntry*) { return 16; }
+constexpr std::size_t min_bytes(const SpendEntry*) { return 24; }
 constexpr std::size_t min_bytes(const MemberAccount*) { return 56; }
 constexpr std::size_t min_bytes(const OrderMarketing*) { return 33; }
 constexpr std::size_t min_bytes(const WarehouseLoad*) { return 16; }
@@ -623,10 +623,12 @@ void get(SnapshotReader& r, PointsLot& v) {
 void put(SnapshotWriter& w, const SpendEntry& v) {
   w.i64(v.at_us);
   w.i64(v.cents);
+  w.str(v.order);
 }
 void get(SnapshotReader& r, SpendEntry& v) {
   v.at_us = r.i64();
   v.cents = r.i64();
+  v.order = r.str();
 }
 
 void put(SnapshotWriter& w, const MemberAccount& v) {
@@ -951,7 +953,7 @@ LEDGER_CODEC_FIELDS(CreateCampaign, 14);
 LEDGER_CODEC_FIELDS(CampaignRecord, 4);
 LEDGER_CODEC_FIELDS(CouponRecord, 4);
 LEDGER_CODEC_FIELDS(PointsLot, 2);
-LEDGER_CODEC_FIELDS(SpendEntry, 2);
+LEDGER_CODEC_FIELDS(SpendEntry, 3);
 LEDGER_CODEC_FIELDS(MemberAccount, 7);
 LEDGER_CODEC_FIELDS(OrderMarketing, 5);
 LEDGER_CODEC_FIELDS(MarketingState, 6);

@@ -22,7 +22,9 @@
 //   takes back what its units earned (at most the balance); a cancelled, rejected or wholly returned
 //   order gives back the points spent on it, as a new lot.
 // - Tiers come from the member's spend (total - discount of what was delivered and kept) over the
-//   last tier_window_us: standard, silver, gold, platinum (tier_thresholds_cents).
+//   last tier_window_us: standard, silver, gold, platinum (tier_thresholds_cents). A return takes
+//   its spend out of the order's own deliveries still in the window, the latest first: spend that
+//   has left the window is gone already, and a return never lowers what other orders count.
 #pragma once
 
 #include <array>
@@ -85,7 +87,8 @@ struct PointsLot {
 };
 struct SpendEntry {
   std::int64_t at_us = 0;
-  std::int64_t cents = 0;  // negative for returns
+  std::int64_t cents = 0;  // what a delivery of `order` counted, less what returns took back (> 0)
+  std::string order;
 };
 
 struct MemberAccount {
@@ -119,6 +122,8 @@ struct MarketingState {
 std::int64_t usable_points(const MemberAccount& account, std::int64_t now_us);
 // Spend within the tier window ending at `now_us`.
 std::int64_t rolling_spend(const MemberAccount& account, std::int64_t now_us);
+// The part of it that `order`'s deliveries counted: the most a return of that order takes out of it.
+std::int64_t order_spend_in_window(const MemberAccount& account, std::string_view order, std::int64_t now_us);
 // When the clock next changes the account after `now_us`: the first lot expiry, or the moment old
 // spend leaves the window and the tier falls. 0 when nothing will.
 std::int64_t next_due_us(const MemberAccount& account, std::int64_t now_us);

@@ -110,7 +110,7 @@ std::filesystem::path snapshot_dir(const std::filesystem::path& data_dir);
 //
 // Bump the version whenever the encoding changes (a field added to a record: the codec's
 // static_asserts on the records' sizes name the structs to look at).
-constexpr std::uint32_t ledger_state_snapshot_version = 2;  // 2: marketing, dealer payments
+constexpr std::uint32_t ledger_state_snapshot_version = 3;  // 2: marketing, dealer payments; 3: spend by order
 void encode_state(const LedgerState& state, SnapshotWriter& out);
 Status decode_state(SnapshotReader& in, LedgerState& state);
 
