@@ -377,7 +377,8 @@ void settle_points(const LedgerState& state, const std::string& id, const OrderR
     spend_delta = spend - counted;
     // The tier loses only what of the order's spend is still in the window (the fold's take_spend).
     rolling_delta = -std::min(-spend_delta, order_spend_in_window(account, id, now_us));
-    auto body = fb::CreatePointsReversedDirect(b, member.c_str(), std::max<std::int64_t>(0, take), id.c_str(), -spend_delta);
+    auto body =
+        fb::CreatePointsReversedDirect(b, member.c_str(), std::max<std::int64_t>(0, take), id.c_str(), -spend_delta);
     sink.emit(fmt::format("member:{}", member), fb::Body::PointsReversed, body.Union());
   }
   if (rolling_delta != 0) emit_tier_if_changed(state, member, now_us, rolling_delta, sink);
@@ -459,13 +460,20 @@ Result<Redemption> plan_redemption(const LedgerState& state, const PlaceOrder& c
     auto listed = [](const std::vector<std::string>& v, std::string_view x) {
       return v.empty() || std::find(v.begin(), v.end(), x) != v.end();
     };
-    if (!coupon_fits_seller(state, t.issuer, c) || !listed(t.scope.regions, c.ship_to_region) ||
-        !listed(t.scope.channels, c.channel) || !listed(t.scope.tiers, account.tier)) {
-      return redemption_error(code,
-                              fmt::format("campaign {} (issued by {}) does not cover this seller, region, channel or "
-                                          "the member's tier ({})",
-                                          coupon->campaign, t.issuer, account.tier),
-                              "out_of_scope");
+    // One reason for the storefront (out_of_scope), and which part of the scope said no.
+    const char* outside = !coupon_fits_seller(state, t.issuer, c)      ? "seller"
+                          : !listed(t.scope.regions, c.ship_to_region) ? "region"
+                          : !listed(t.scope.channels, c.channel)       ? "channel"
+                          : !listed(t.scope.tiers, account.tier)       ? "tier"
+                                                                       : nullptr;
+    if (outside != nullptr) {
+      return redemption_error(
+                 code,
+                 fmt::format("campaign {} (issued by {}) does not cover this order's {} (the member's tier "
+                             "is {})",
+                             coupon->campaign, t.issuer, outside, account.tier),
+                 "out_of_scope")
+          .with("scope", std::string(outside));
     }
     if (!campaigns.insert(coupon->campaign).second) {
       return redemption_error(code, fmt::format("one coupon of campaign {} per order", coupon->campaign),
@@ -540,7 +548,7 @@ void emit_order_end_marketing(const LedgerState& state, const std::string& id, c
   const OrderMarketing* om = state.order_marketing(id);
   if (om != nullptr && om->points_spent > 0 && !om->points_refunded) {
     auto body =
-        fb::CreatePointsRefundedDirect(b, member.c_str(), om->points_spent, id.c_str(), now_us + points_validity_us);
+        fb::CreatePointsRefundedDirect(b, member.c_str(), om->points_spent, id.c_str(), latest_expiry(om->spent_lots));
     sink.emit(fmt::format("member:{}", member), fb::Body::PointsRefunded, body.Union());
   }
 }

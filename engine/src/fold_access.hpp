@@ -95,7 +95,7 @@ class FoldAccess {
   Status coupon_redeemed(const fb::CouponRedeemed& e);
   Status coupon_restored(const fb::CouponRestored& e);
   Status points_changed();
-  Status take_points(MemberAccount& a, std::int64_t points, bool expired_only);
+  Status take_points(MemberAccount& a, std::int64_t points, bool expired_only, std::vector<PointsLot>* taken = nullptr);
   void add_lot(MemberAccount& a, std::int64_t points, std::int64_t expires_at_us);
   void reschedule(const std::string& member, MemberAccount& a);
 

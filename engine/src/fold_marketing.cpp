@@ -50,8 +50,9 @@ void FoldAccess::add_lot(MemberAccount& a, std::int64_t points, std::int64_t exp
 }
 
 // Takes `points` from the lots that expire first and have not expired, or (expired_only) removes
-// exactly the lots that have expired, which must hold `points`.
-Status FoldAccess::take_points(MemberAccount& a, std::int64_t points, bool expired_only) {
+// exactly the lots that have expired, which must hold `points`. What was taken is appended to `taken`.
+Status FoldAccess::take_points(MemberAccount& a, std::int64_t points, bool expired_only,
+                               std::vector<PointsLot>* taken) {
   const std::int64_t now = event_.ts_us();
   std::int64_t left = points;
   for (auto it = a.lots.begin(); it != a.lots.end();) {
@@ -61,6 +62,7 @@ Status FoldAccess::take_points(MemberAccount& a, std::int64_t points, bool expir
       continue;
     }
     std::int64_t take = expired_only ? it->points : std::min(left, it->points);
+    if (taken != nullptr && take > 0) taken->push_back({it->expires_at_us, take});
     it->points -= take;
     left -= take;
     a.points -= take;
@@ -194,8 +196,8 @@ Status FoldAccess::points_changed() {
       member = b->member();
       MemberAccount* a = account(member);
       if (a == nullptr || b->points() <= 0) return contradiction(e, "spends points of an unknown member");
-      st = take_points(*a, b->points(), false);
       OrderMarketing& om = s_.marketing_.orders[std::string(fb_str(b->order()))];
+      st = take_points(*a, b->points(), false, &om.spent_lots);
       om.member = fb_str(member);
       om.points_spent += b->points();
       break;
@@ -218,10 +220,10 @@ Status FoldAccess::points_changed() {
       MemberAccount* a = account(member);
       auto om = s_.marketing_.orders.find(fb_str(b->order()));
       if (a == nullptr || om == s_.marketing_.orders.end() || om->second.points_refunded ||
-          om->second.points_spent != b->points()) {
+          om->second.points_spent != b->points() || latest_expiry(om->second.spent_lots) != b->expires_at_us()) {
         return contradiction(e, "refunds points the order did not spend");
       }
-      add_lot(*a, b->points(), b->expires_at_us());
+      for (const auto& lot : om->second.spent_lots) add_lot(*a, lot.points, lot.expires_at_us);
       om->second.points_refunded = true;
       break;
     }

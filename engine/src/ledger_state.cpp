@@ -152,14 +152,14 @@ namespace {
 void render_marketing(std::string& out, const MarketingState& m) {
   for (const auto& [id, c] : m.campaigns) {
     const CreateCampaign& t = c.terms;
-    out += fmt::format("campaign {} {} {} off={} bp={} x={} tiers={} budget={}/{} used={}/{} per_member={} {}..{}{} "
-                       "scope=[{}][{}][{}][{}] issued={}\n",
-                       id, t.issuer, campaign_kind_name(t.kind), t.amount_off_cents, t.percent_off_bp,
-                       t.points_multiplier_permille, t.tiers.size(), t.max_redemptions, t.max_discount_cents,
-                       c.redemptions, c.discount_cents, t.per_member_limit, t.valid_from_us, t.valid_to_us,
-                       t.restore_on_cancel ? " restores" : "", fmt::join(t.scope.regions, ","),
-                       fmt::join(t.scope.skus, ","), fmt::join(t.scope.channels, ","), fmt::join(t.scope.tiers, ","),
-                       c.coupons_issued);
+    out += fmt::format(
+        "campaign {} {} {} off={} bp={} x={} tiers={} budget={}/{} used={}/{} per_member={} {}..{}{} "
+        "scope=[{}][{}][{}][{}] issued={}\n",
+        id, t.issuer, campaign_kind_name(t.kind), t.amount_off_cents, t.percent_off_bp, t.points_multiplier_permille,
+        t.tiers.size(), t.max_redemptions, t.max_discount_cents, c.redemptions, c.discount_cents, t.per_member_limit,
+        t.valid_from_us, t.valid_to_us, t.restore_on_cancel ? " restores" : "", fmt::join(t.scope.regions, ","),
+        fmt::join(t.scope.skus, ","), fmt::join(t.scope.channels, ","), fmt::join(t.scope.tiers, ","),
+        c.coupons_issued);
   }
   for (const auto& [code, c] : m.coupons) {
     out += fmt::format("coupon {} {} {} order={} discount={}\n", code, c.campaign, c.member, c.order, c.discount_cents);
@@ -174,8 +174,10 @@ void render_marketing(std::string& out, const MarketingState& m) {
     out += "\n";
   }
   for (const auto& [id, o] : m.orders) {
-    out += fmt::format("order_points {} {} spent={} earned={} spend={}{}\n", id, o.member, o.points_spent,
+    out += fmt::format("order_points {} {} spent={} earned={} spend={}{} from=", id, o.member, o.points_spent,
                        o.points_earned, o.spend_cents, o.points_refunded ? " refunded" : "");
+    for (const auto& lot : o.spent_lots) out += fmt::format("{}@{},", lot.points, lot.expires_at_us);
+    out += "\n";
   }
   if (m.price_alert_threshold_bp != MarketingState{}.price_alert_threshold_bp || m.reject_below_floor) {
     out += fmt::format("price_policy alert_bp={} reject_below_floor={}\n", m.price_alert_threshold_bp,
@@ -203,8 +205,8 @@ std::string LedgerState::render() const {
   });
   render_sorted(out, skus_, [](std::string& o, const std::string& id, const SkuRecord& s) {
     o += fmt::format("sku {} '{}' case={} prices={}/{}/{} floors={}/{}/{}\n", id, s.name, s.case_units,
-                     s.prices.wholesale_cents, s.prices.supply_cents, s.prices.retail_cents,
-                     s.floors.wholesale_cents, s.floors.supply_cents, s.floors.retail_cents);
+                     s.prices.wholesale_cents, s.prices.supply_cents, s.prices.retail_cents, s.floors.wholesale_cents,
+                     s.floors.supply_cents, s.floors.retail_cents);
   });
   render_sorted(out, transfers_, [](std::string& o, const std::string& id, const TransferRecord& t) {
     o += fmt::format("transfer {} {}->{} {}", id, t.from, t.to,
@@ -226,10 +228,10 @@ std::string LedgerState::render() const {
     o += fmt::format("member {} '{}' {}\n", id, m.name, m.home_store);
   });
   render_sorted(out, orders_, [](std::string& o, const std::string& id, const OrderRecord& r) {
-    o += fmt::format("order {} {} {} {}->{} {} total={} approvals={}/{} reservations=[{}] shipments={}", id,
-                     order_type_name(r.type), order_status_name(r.status()), r.seller, r.buyer, r.channel,
-                     r.total_cents, r.approvals.size(), r.approvals_required.size(), fmt::join(r.reservations, ","),
-                     r.shipments);
+    o +=
+        fmt::format("order {} {} {} {}->{} {} total={} approvals={}/{} reservations=[{}] shipments={}", id,
+                    order_type_name(r.type), order_status_name(r.status()), r.seller, r.buyer, r.channel, r.total_cents,
+                    r.approvals.size(), r.approvals_required.size(), fmt::join(r.reservations, ","), r.shipments);
     for (const auto& [sku, u] : r.units) {
       o += fmt::format(" {}:{}/{}/{}/{}", sku, u.ordered, u.shipped, u.delivered, u.returned);
     }
@@ -254,7 +256,8 @@ std::string LedgerState::render() const {
                        rule.below_floor, rule.order_type, rule.health_tier_at_most, rule.credit_overrun);
   }
   for (const auto& [region, w] : sourcing_weights_) out += fmt::format("weights '{}' {}\n", region, fmt::join(w, ","));
-  for (const auto& [due, order, milestone] : milestones_) out += fmt::format("milestone {} {} {}\n", due, order, milestone);
+  for (const auto& [due, order, milestone] : milestones_)
+    out += fmt::format("milestone {} {} {}\n", due, order, milestone);
   std::map<std::pair<std::string_view, std::string_view>, Balance> sorted;
   for_each_balance([&](std::string_view l, std::string_view s, const Balance& b) { sorted[{l, s}] = b; });
   for (const auto& [key, b] : sorted) {

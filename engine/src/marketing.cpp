@@ -108,6 +108,12 @@ std::int64_t points_for_paid(std::int64_t paid_cents, std::int32_t multiplier_pe
   return paid_cents / 100 * multiplier_permille / 1000;
 }
 
+std::int64_t latest_expiry(const std::vector<PointsLot>& lots) {
+  std::int64_t latest = 0;
+  for (const auto& lot : lots) latest = std::max(latest, lot.expires_at_us);
+  return latest;
+}
+
 std::int64_t usable_points(const MemberAccount& account, std::int64_t now_us) {
   std::int64_t points = 0;
   for (const auto& lot : account.lots) points += lot.expires_at_us > now_us ? lot.points : 0;

@@ -52,7 +52,7 @@ constexpr std::size_t min_bytes(const CouponRecord*) { return 32; }
 constexpr std::size_t min_bytes(const PointsLot*) { return 16; }
 constexpr std::size_t min_bytes(const SpendEntry*) { return 24; }
 constexpr std::size_t min_bytes(const MemberAccount*) { return 56; }
-constexpr std::size_t min_bytes(const OrderMarketing*) { return 33; }
+constexpr std::size_t min_bytes(const OrderMarketing*) { return 41; }
 constexpr std::size_t min_bytes(const WarehouseLoad*) { return 16; }
 template <typename T>
 constexpr std::size_t min_bytes(const std::vector<T>*) {
@@ -656,6 +656,7 @@ void put(SnapshotWriter& w, const OrderMarketing& v) {
   w.i64(v.points_earned);
   w.i64(v.spend_cents);
   w.boolean(v.points_refunded);
+  put(w, v.spent_lots);
 }
 void get(SnapshotReader& r, OrderMarketing& v) {
   v.member = r.str();
@@ -663,6 +664,7 @@ void get(SnapshotReader& r, OrderMarketing& v) {
   v.points_earned = r.i64();
   v.spend_cents = r.i64();
   v.points_refunded = r.boolean();
+  get(r, v.spent_lots);
 }
 
 void put(SnapshotWriter& w, const MarketingState& v) {
@@ -724,10 +726,10 @@ class StateCodec {
       sizeof(S::warehouse_ids_) + sizeof(S::pending_deadlines_) + sizeof(S::orders_) + sizeof(S::presale_batches_) +
       sizeof(S::backorders_) + sizeof(S::presale_by_sku_) + sizeof(S::approval_policy_) + sizeof(S::sourcing_weights_) +
       sizeof(S::dealer_accounts_) + sizeof(S::warehouse_loads_) + sizeof(S::milestones_) + sizeof(S::stock_since_us_) +
-      sizeof(S::marketing_) + sizeof(S::member_due_) +
-      sizeof(S::location_index_) + sizeof(S::location_names_) + sizeof(S::location_class_) + sizeof(S::sku_index_) +
-      sizeof(S::sku_names_) + sizeof(S::balances_) + sizeof(S::inbound_) + sizeof(S::change_log_) +
-      sizeof(S::stream_versions_) + sizeof(S::last_seq_) + sizeof(S::chain_head_) + sizeof(S::last_ts_us_);
+      sizeof(S::marketing_) + sizeof(S::member_due_) + sizeof(S::location_index_) + sizeof(S::location_names_) +
+      sizeof(S::location_class_) + sizeof(S::sku_index_) + sizeof(S::sku_names_) + sizeof(S::balances_) +
+      sizeof(S::inbound_) + sizeof(S::change_log_) + sizeof(S::stream_versions_) + sizeof(S::last_seq_) +
+      sizeof(S::chain_head_) + sizeof(S::last_ts_us_);
   // LedgerState is no aggregate: its size must be the sum of the members this codec knows (each a
   // multiple of 8 bytes, so there is no padding). A new member makes it larger.
   static_assert(sizeof(LedgerState) == known_members_bytes,
@@ -955,7 +957,7 @@ LEDGER_CODEC_FIELDS(CouponRecord, 4);
 LEDGER_CODEC_FIELDS(PointsLot, 2);
 LEDGER_CODEC_FIELDS(SpendEntry, 3);
 LEDGER_CODEC_FIELDS(MemberAccount, 7);
-LEDGER_CODEC_FIELDS(OrderMarketing, 5);
+LEDGER_CODEC_FIELDS(OrderMarketing, 6);
 LEDGER_CODEC_FIELDS(MarketingState, 6);
 LEDGER_CODEC_FIELDS(WarehouseLoad, 2);
 #undef LEDGER_CODEC_FIELDS
