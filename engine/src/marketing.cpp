@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "enum_names.hpp"
+
 namespace ledger {
 
 namespace {
@@ -64,27 +66,11 @@ void spread(std::vector<DiscountLine>& lines, const std::vector<std::size_t>& el
 
 const char* campaign_kind_name(CampaignKind kind) { return kind_names[static_cast<std::size_t>(kind)]; }
 
-bool campaign_kind_from_name(std::string_view name, CampaignKind& out) {
-  for (std::size_t i = 0; i < std::size(kind_names); ++i) {
-    if (name == kind_names[i]) {
-      out = static_cast<CampaignKind>(i);
-      return true;
-    }
-  }
-  return false;
-}
+bool campaign_kind_from_name(std::string_view name, CampaignKind& out) { return enum_from_name(kind_names, name, out); }
 
 const char* price_level_name(PriceLevel level) { return level_names[static_cast<std::size_t>(level)]; }
 
-bool price_level_from_name(std::string_view name, PriceLevel& out) {
-  for (std::size_t i = 0; i < std::size(level_names); ++i) {
-    if (name == level_names[i]) {
-      out = static_cast<PriceLevel>(i);
-      return true;
-    }
-  }
-  return false;
-}
+bool price_level_from_name(std::string_view name, PriceLevel& out) { return enum_from_name(level_names, name, out); }
 
 bool is_tier(std::string_view name) {
   return std::find(tier_names.begin(), tier_names.end(), name) != tier_names.end();

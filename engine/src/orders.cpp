@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "enum_names.hpp"
+
 namespace ledger {
 
 namespace {
@@ -20,31 +22,19 @@ bool is_channel(std::string_view name) {
 
 const char* order_status_name(OrderStatus status) { return status_names[static_cast<std::size_t>(status)]; }
 
-bool order_status_from_name(std::string_view name, OrderStatus& out) {
-  for (std::size_t i = 0; i < std::size(status_names); ++i) {
-    if (name == status_names[i]) {
-      out = static_cast<OrderStatus>(i);
-      return true;
-    }
-  }
-  return false;
-}
+bool order_status_from_name(std::string_view name, OrderStatus& out) { return enum_from_name(status_names, name, out); }
 
 const char* order_type_name(OrderType type) { return type_names[static_cast<std::size_t>(type)]; }
 
-bool order_type_from_name(std::string_view name, OrderType& out) {
-  for (std::size_t i = 0; i < std::size(type_names); ++i) {
-    if (name == type_names[i]) {
-      out = static_cast<OrderType>(i);
-      return true;
-    }
-  }
-  return false;
+bool order_type_from_name(std::string_view name, OrderType& out) { return enum_from_name(type_names, name, out); }
+
+std::string order_transit_location(std::string_view order_id) {
+  return fmt::format("{}{}", order_transit_prefix, order_id);
 }
 
-std::string order_transit_location(std::string_view order_id) { return fmt::format("{}{}", order_transit_prefix, order_id); }
-
-std::string order_reservation_id(std::string_view order_id, std::uint32_t n) { return fmt::format("order.{}.{}", order_id, n); }
+std::string order_reservation_id(std::string_view order_id, std::uint32_t n) {
+  return fmt::format("order.{}.{}", order_id, n);
+}
 
 std::string_view order_of_transit(std::string_view location) {
   if (location.substr(0, order_transit_prefix.size()) != order_transit_prefix) return {};
