@@ -803,6 +803,7 @@ SimulationResult simulate(std::uint64_t seed, std::uint64_t commands, const demo
 
   // Every projection: live = a rebuild from the log = the last periodic snapshot plus the tail.
   test::wait_applied(*live_model, h.engine->last_seq());
+  test::wait_snapshots_settled(*live_model, live_options.snapshot_every_events);
   {
     std::string live_projections = test::render_model(*live_model);
     auto rebuilt = ReadModel::rebuild(h.dir.path());
