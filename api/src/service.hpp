@@ -76,6 +76,8 @@ class Service {
   void order_commands(Call& call);
   void order_reads(Call& call);
   void board_reads(Call& call);
+  // service_lots.cpp
+  void lot_reads(Call& call);
   void sourcing_quote(Call& call);
   void config(Call& call);
   void submit(Call& call, CommandBody body, unsigned status, std::function<std::string(const CommandOutcome&)> body_of);
