@@ -836,7 +836,8 @@ SimulationResult simulate(std::uint64_t seed, std::uint64_t commands, const demo
     const ReadModel& m = **rebuilt;
     auto lot_conflicts = m.alerts().query("channel_conflict", 0, alerts_kept_max,
                                           [](const AlertRecord& a) { return a.subject.rfind("lot:", 0) == 0; });
-    MESSAGE("lots traced: " << m.lot_trace().size() << ", lot channel conflicts: " << lot_conflicts.size());
+    MESSAGE("lots traced: " << m.lot_trace().size() << ", lot channel conflicts: " << lot_conflicts.size()
+                            << ", member orders in the recommendations: " << m.recommendations().orders_counted());
     auto restored = test::restore_model(h.dir.path());
     REQUIRE(restored->last_seq() == live_model->snapshot_seq());
     MESSAGE("snapshot at seq " << restored->last_seq() << ", tail of " << h.engine->last_seq() - restored->last_seq());
