@@ -78,6 +78,8 @@ class Service {
   void board_reads(Call& call);
   // service_lots.cpp
   void lot_reads(Call& call);
+  // service_recommendations.cpp
+  void recommendation_reads(Call& call);
   void sourcing_quote(Call& call);
   void config(Call& call);
   void submit(Call& call, CommandBody body, unsigned status, std::function<std::string(const CommandOutcome&)> body_of);
