@@ -3,8 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <future>
 #include <string>
+#include <thread>
 
 #include "ledger/live_state.hpp"
 #include "ledger/read_model.hpp"
@@ -45,6 +47,16 @@ inline void wait_applied(ledger::LiveState& live, std::uint64_t seq) {
   std::promise<void> applied;
   live.when_applied(seq, [&] { applied.set_value(); });
   applied.get_future().wait();
+}
+
+// Waits until `live` has no periodic snapshot due or being written (its own rule: one is due once
+// `every_events` were applied since the last). The follower writes them after it wakes the waiters of
+// wait_applied, file by file: reading the snapshot directory before this can see half a set.
+inline void wait_snapshots_settled(const ledger::LiveState& live, std::uint64_t every_events) {
+  for (int i = 0; i < 6000 && live.applied_seq() >= live.snapshot_seq() + every_events; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(live.applied_seq() < live.snapshot_seq() + every_events);
 }
 
 // The read model restored from the snapshots in `dir` (the log there confirms them).

@@ -373,7 +373,8 @@ TEST_CASE("snapshots: a damaged, truncated, stale or foreign snapshot is never t
   Harness h;
   history_with_snapshots(h);
   std::string truth = test::render_model(*rebuild(h));
-  for (std::string name : {"ledger", "stock_flow", "sales_board", "dealer_health", "alerts", "order_index"}) {
+  for (std::string name : {"ledger", "stock_flow", "sales_board", "dealer_health", "lot_trace", "alerts", "order_index",
+                           "recommendations"}) {
     auto path = snap_file(h, name);
     std::string good = read_all(path);
     REQUIRE(good.size() > 64);

@@ -543,6 +543,14 @@ class Generator {
     if (chance(0.08)) return available + 1;  // deliberately short
     return 1 + std::int64_t(pick(std::uint64_t(std::max<std::int64_t>(1, std::min<std::int64_t>(available, 500)))));
   }
+  // The lot a location last received of a SKU (empty: none); its next transfer of the SKU carries it.
+  std::string lot_at(const std::string& location, const std::string& sku) const {
+    auto it = lots_.find({location, sku});
+    return it == lots_.end() ? std::string() : it->second;
+  }
+  void note_lot(const std::string& location, const StockLineInput& line) {
+    if (!line.lot.empty()) lots_[{location, line.sku}] = line.lot;
+  }
   std::string take(std::vector<std::string>& ids) {
     std::size_t i = pick(ids.size());
     std::string id = ids[i];
@@ -559,6 +567,7 @@ class Generator {
   OrderGenerator& orders_;
   std::uint64_t next_id_ = 0;
   std::vector<std::pair<std::string, std::string>> stocked_;  // (location, sku) that received stock
+  std::map<std::pair<std::string, std::string>, std::string> lots_;  // (location, sku) -> last lot received
   std::vector<std::string> in_transit_, pending_, settled_;
   std::deque<Accepted> ring_;
 };
@@ -569,7 +578,9 @@ CommandBody Generator::body(std::int64_t now_us) {
   if (u < 0.06 || stocked_.size() < 50) {
     ReceiveStock r{demo::warehouse_id(int(pick(size_.warehouses))), {}, "BATCH-" + n};
     for (std::uint64_t i = 0, lines = 1 + pick(3); i < lines; ++i) {
-      r.lines.push_back({demo::sku_id(int(pick(orders_.stock_skus()))), std::int64_t(1 + pick(5000)), {}});
+      // Half the lines name a production lot: transfers and reservations carry it on (the lot trace).
+      std::string lot = chance(0.5) ? fmt::format("LOT-{}-{}", n, i) : std::string();
+      r.lines.push_back({demo::sku_id(int(pick(orders_.stock_skus()))), std::int64_t(1 + pick(5000)), lot});
     }
     if (chance(0.03)) r.lines.back().sku = "SKU-NOPE";
     if (chance(0.03)) r.lines.back().qty = chance(0.5) ? 0 : limits::qty_max + 1;
@@ -585,8 +596,8 @@ CommandBody Generator::body(std::int64_t now_us) {
     auto [loc, sku] = stocked_pair();
     std::int64_t avail = model_.available(loc, sku);
     std::string id = (chance(0.02) && !settled_.empty()) ? settled_[pick(settled_.size())] : "T" + n;
-    ShipTransfer t{id, loc, chance(0.01) ? loc : random_location(), {{sku, qty_up_to(avail), {}}}};
-    if (chance(0.2) && t.lines[0].qty > 1) {  // the same SKU on two lines
+    ShipTransfer t{id, loc, chance(0.01) ? loc : random_location(), {{sku, qty_up_to(avail), lot_at(loc, sku)}}};
+    if (chance(0.2) && t.lines[0].qty > 1) {  // the same SKU on two lines, the second without a lot
       std::int64_t half = t.lines[0].qty / 2;
       t.lines[0].qty -= half;
       t.lines.push_back({sku, half, {}});
@@ -603,8 +614,11 @@ CommandBody Generator::body(std::int64_t now_us) {
     auto [loc, sku] = stocked_pair();
     std::int64_t avail = model_.available(loc, sku);
     std::int64_t deadline = chance(0.03) ? now_us : now_us + std::int64_t(1 + pick(6)) * wave_us - 1;
-    return CreateReservation{"RSV" + n, loc, chance(0.7) ? "customer" : random_location(),
-                             {{sku, qty_up_to(avail), {}}}, deadline};
+    return CreateReservation{"RSV" + n,
+                             loc,
+                             chance(0.7) ? "customer" : random_location(),
+                             {{sku, qty_up_to(avail), lot_at(loc, sku)}},
+                             deadline};
   }
   if (u < 0.94) {
     if (pending_.empty()) return VoidReservation{"RSV-NOPE", "none"};
@@ -621,19 +635,29 @@ CommandBody Generator::body(std::int64_t now_us) {
 
 void Generator::note_applied(const CommandBody& body) {
   if (const auto* c = std::get_if<ReceiveStock>(&body)) {
-    for (const auto& l : c->lines) stocked_.emplace_back("warehouse:" + c->warehouse, l.sku);
+    for (const auto& l : c->lines) {
+      stocked_.emplace_back("warehouse:" + c->warehouse, l.sku);
+      note_lot("warehouse:" + c->warehouse, l);
+    }
   } else if (const auto* c = std::get_if<ShipTransfer>(&body)) {
     in_transit_.push_back(c->id);
   } else if (const auto* c = std::get_if<ReceiveTransfer>(&body)) {
     const auto& t = model_.transfers.at(c->id);
-    for (const auto& l : t.lines) stocked_.emplace_back(t.to, l.sku);
+    for (const auto& l : t.lines) {
+      stocked_.emplace_back(t.to, l.sku);
+      note_lot(t.to, l);
+    }
   } else if (const auto* c = std::get_if<CreateReservation>(&body)) {
     pending_.push_back(c->id);
   } else if (const auto* c = std::get_if<PostReservation>(&body)) {
     const auto& r = model_.reservations.at(c->id);
-    if (r.to != "customer") stocked_.emplace_back(r.to, r.lines[0].sku);
+    if (r.to != "customer") {
+      stocked_.emplace_back(r.to, r.lines[0].sku);
+      note_lot(r.to, r.lines[0]);
+    }
   }
   if (stocked_.size() > 100'000) stocked_.erase(stocked_.begin(), stocked_.begin() + 50'000);
+  if (lots_.size() > 100'000) lots_.clear();
 }
 
 Generator::Planned Generator::next(std::int64_t now_us) {
@@ -803,11 +827,17 @@ SimulationResult simulate(std::uint64_t seed, std::uint64_t commands, const demo
 
   // Every projection: live = a rebuild from the log = the last periodic snapshot plus the tail.
   test::wait_applied(*live_model, h.engine->last_seq());
+  test::wait_snapshots_settled(*live_model, live_options.snapshot_every_events);
   {
     std::string live_projections = test::render_model(*live_model);
     auto rebuilt = ReadModel::rebuild(h.dir.path());
     REQUIRE_MESSAGE(rebuilt.ok(), (rebuilt.ok() ? "" : rebuilt.error().to_string()));
     test::require_same_models(test::render_model(**rebuilt), live_projections);
+    const ReadModel& m = **rebuilt;
+    auto lot_conflicts = m.alerts().query("channel_conflict", 0, alerts_kept_max,
+                                          [](const AlertRecord& a) { return a.subject.rfind("lot:", 0) == 0; });
+    MESSAGE("lots traced: " << m.lot_trace().size() << ", lot channel conflicts: " << lot_conflicts.size()
+                            << ", member orders in the recommendations: " << m.recommendations().orders_counted());
     auto restored = test::restore_model(h.dir.path());
     REQUIRE(restored->last_seq() == live_model->snapshot_seq());
     MESSAGE("snapshot at seq " << restored->last_seq() << ", tail of " << h.engine->last_seq() - restored->last_seq());

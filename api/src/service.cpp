@@ -482,6 +482,9 @@ void Service::reads(Call& call) {
                                       seg[1] == "alerts" || (seg[1] == "health" && seg.size() == 3) ||
                                       (seg[1] == "dealers" && seg.size() == 4 && seg[3] == "health"));
   if (is_board) return board_reads(call);
+  if (seg.size() >= 2 && seg[1] == "lots") return lot_reads(call);
+  // Only the sub-path: GET /v1/members/{id} belongs to the marketing endpoints.
+  if (seg.size() == 4 && seg[1] == "members" && seg[3] == "recommendations") return recommendation_reads(call);
   if (seg.size() == 2 && seg[1] == "stock") {  // GET /v1/stock?location=&sku=&limit=&after=
     std::string location = call.q("location"), sku = call.q("sku"), after = call.q("after");
     std::size_t limit = page_rows_default;

@@ -76,6 +76,10 @@ class Service {
   void order_commands(Call& call);
   void order_reads(Call& call);
   void board_reads(Call& call);
+  // service_lots.cpp
+  void lot_reads(Call& call);
+  // service_recommendations.cpp
+  void recommendation_reads(Call& call);
   void sourcing_quote(Call& call);
   void config(Call& call);
   // service_marketing.cpp

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ledger/fold.hpp"
+#include "ledger/location.hpp"
 #include "ledger/order_facts.hpp"
 
 namespace ledger {
@@ -64,6 +65,24 @@ void Alerts::raise(const FoldStep& step, AlertRecord record) {
   if (alerts_.size() > alerts_kept_max) {
     alerts_.pop_front();
     ++dropped_;
+  }
+}
+
+// Scoped to the store the lot reached (its region, dealer and the store): they can stop selling it; HQ
+// sees every alert and traces the lot back to the first dealer through GET /v1/lots/{lot}.
+void Alerts::raise_lot_conflicts(const FoldStep& step) {
+  for (const LotConflict& c : lots_.last_conflicts()) {
+    std::string store_location = location_string(LocationKind::store, c.store);
+    AlertRecord a = alert("channel_conflict", fmt::format("lot:{}", c.lot));
+    const DealerRecord* first = step.state.dealer(c.first_dealer);
+    const StoreRecord* store = step.state.store(c.store);
+    a.message = fmt::format(
+        "lot {} ({} x {}) first received by dealer:{} reached {} of dealer:{} in region {}, outside dealer:{}'s "
+        "region {} and territory",
+        c.lot, c.qty, c.sku, c.first_dealer, store_location, store ? store->dealer : "", store ? store->region : "",
+        c.first_dealer, first ? first->region : "");
+    scope_of_location(step.state, store_location, a);
+    raise(step, std::move(a));
   }
 }
 
@@ -136,6 +155,7 @@ void Alerts::apply(const FoldStep& step) {
     }
     default: break;
   }
+  raise_lot_conflicts(step);
   // Reservations whose deadline comes within reservation_warning_us of this event's time, once each, in
   // deadline order (the watermark); one created already that close is warned about at once.
   auto warn_expiring = [&](std::int64_t deadline, const std::string& id) {

@@ -53,10 +53,13 @@ OrderViolations order_violations(const LedgerState& state, const OrderRecord& or
   std::string_view buyer_store = party_id(order.buyer, "store");
   const DealerRecord* d = seller_dealer.empty() ? nullptr : state.dealer(seller_dealer);
   const StoreRecord* s = buyer_store.empty() ? nullptr : state.store(buyer_store);
-  if (d != nullptr && s != nullptr && s->region != d->region) {
-    v.outside_territory = std::find(d->territory.begin(), d->territory.end(), s->region) == d->territory.end();
-  }
+  v.outside_territory = d != nullptr && s != nullptr && outside_territory(*d, s->region);
   return v;
+}
+
+bool outside_territory(const DealerRecord& dealer, std::string_view region) {
+  if (region == dealer.region) return false;
+  return std::find(dealer.territory.begin(), dealer.territory.end(), region) == dealer.territory.end();
 }
 
 namespace {

@@ -39,11 +39,7 @@ Status ReadModel::apply(const fb::Event& event, const Hash32& chain_hash) {
   if (auto st = apply_event(ledger_, event, chain_hash); !st) return st;
   collect_deltas();
   FoldStep step{event, ledger_, deltas_};
-  flow_.apply(step);
-  board_.apply(step);
-  health_.apply(step);
-  alerts_.apply(step);
-  orders_.apply(step);
+  for (Projection* p : mutable_projections()) p->apply(step);
   return Ok{};
 }
 
@@ -119,9 +115,7 @@ Result<std::unique_ptr<ReadModel>> ReadModel::restore(const std::filesystem::pat
   std::unique_ptr<ReadModel> model(new ReadModel());
   model->ledger_ = std::move(*ledger);
   model->ledger_.set_change_log(&model->changed_);
-  std::vector<Projection*> mutable_projections{&model->flow_, &model->board_, &model->health_, &model->alerts_,
-                                               &model->orders_};
-  for (Projection* p : mutable_projections) {
+  for (Projection* p : model->mutable_projections()) {
     auto file = read_snapshot_file(snapshot_dir(data_dir), p->name());
     if (!file) {
       return make_error(file.error().code, fmt::format("{}.snap: {}", p->name(), file.error().message));

@@ -1,7 +1,8 @@
 // Alerts, folded from the log: low stock (a location's stock position falls to its reorder point),
-// order delays, price violations (a line under its floor), channel conflicts (a dealer selling outside its
-// territory), price changes beyond the price policy's threshold (PUT /v1/price-policy, 10% unless set), reservations about to expire and expired,
-// and AlertRaised events.
+// order delays, price violations (a line under its floor), channel conflicts (a dealer selling outside
+// its territory, or a lot first received by one dealer reaching another dealer's store outside the
+// first one's territory: lot_trace.hpp), price changes beyond the price policy's threshold
+// (PUT /v1/price-policy, 10% unless set), reservations about to expire and expired, and AlertRaised events.
 // Each names the region, dealer and store it concerns so scoped readers see their own. The newest
 // alerts_kept_max are kept.
 #pragma once
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/lot_trace.hpp"
 #include "ledger/projection.hpp"
 #include "ledger/stock_flow.hpp"
 
@@ -36,10 +38,12 @@ bool is_alert_kind(std::string_view kind);
 
 class Alerts final : public Projection {
  public:
-  // Low stock reads the flow's demand: `flow` is folded before this, every event.
-  explicit Alerts(const StockFlow& flow) : flow_(flow) {}
+  // Low stock reads the flow's demand and lot conflicts the lot trace's findings: both are folded
+  // before this, every event.
+  Alerts(const StockFlow& flow, const LotTrace& lots) : flow_(flow), lots_(lots) {}
   std::string_view name() const override { return "alerts"; }
-  std::uint32_t version() const override { return 2; }
+  // 3: channel conflicts by lot.
+  std::uint32_t version() const override { return 3; }
   void apply(const FoldStep& step) override;
   void save(SnapshotWriter& out) const override;
   Status load(SnapshotReader& in) override;
@@ -62,8 +66,10 @@ class Alerts final : public Projection {
 
  private:
   void raise(const FoldStep& step, AlertRecord record);
+  void raise_lot_conflicts(const FoldStep& step);
 
   const StockFlow& flow_;
+  const LotTrace& lots_;
   std::deque<AlertRecord> alerts_;          // by seq
   std::uint64_t dropped_ = 0;               // older alerts let go
   std::set<std::string, std::less<>> low_;  // "location|sku" now at or under its reorder point

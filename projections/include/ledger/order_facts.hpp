@@ -26,6 +26,9 @@ struct OrderViolations {
   std::string_view offender;
 };
 OrderViolations order_violations(const LedgerState& state, const OrderRecord& order);
+// A region that is neither the dealer's own nor in its territory: where its goods must not be sold.
+// One rule for orders (above) and lots (lot_trace.hpp).
+bool outside_territory(const DealerRecord& dealer, std::string_view region);
 
 // Warehouses, dealers and stores: where stock is held and sold from (not transit or virtual locations).
 bool is_stocking_location(std::string_view location);

@@ -7,6 +7,7 @@
 // caller folds the whole log. Restart cost is then the snapshot's size plus the tail, not the history.
 #pragma once
 
+#include <array>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <filesystem>
 #include <functional>
@@ -18,8 +19,10 @@
 
 #include "ledger/alerts.hpp"
 #include "ledger/dealer_health.hpp"
+#include "ledger/lot_trace.hpp"
 #include "ledger/options.hpp"
 #include "ledger/order_index.hpp"
+#include "ledger/recommendations.hpp"
 #include "ledger/sales_board.hpp"
 #include "ledger/stock_flow.hpp"
 
@@ -40,12 +43,16 @@ class ReadModel {
   const DealerHealth& dealer_health() const { return health_; }
   const Alerts& alerts() const { return alerts_; }
   const OrderIndex& order_index() const { return orders_; }
+  const LotTrace& lot_trace() const { return lots_; }
+  const Recommendations& recommendations() const { return recommendations_; }
   std::uint64_t last_seq() const { return ledger_.last_seq(); }
   // The stock changes the last apply() made (valid until the next apply).
   const std::vector<StockDelta>& last_deltas() const { return deltas_; }
 
-  // Every projection after the ledger state, in fold order.
-  std::vector<const Projection*> projections() const { return {&flow_, &board_, &health_, &alerts_, &orders_}; }
+  // Every projection after the ledger state, in fold order (alerts read the flow and the lot trace).
+  std::vector<const Projection*> projections() const {
+    return {&flow_, &board_, &health_, &lots_, &alerts_, &orders_, &recommendations_};
+  }
   // (name, canonical text) of the ledger state and every projection: equal models render equal.
   std::vector<std::pair<std::string, std::string>> render_all() const;
 
@@ -67,13 +74,20 @@ class ReadModel {
  private:
   void collect_deltas();
   void remember_stock();
+  // The same list as projections(), to apply events to and load snapshots into (an array: apply()
+  // allocates nothing for it).
+  std::array<Projection*, 7> mutable_projections() {
+    return {&flow_, &board_, &health_, &lots_, &alerts_, &orders_, &recommendations_};
+  }
 
   LedgerState ledger_;
   StockFlow flow_;
   SalesBoard board_;
   DealerHealth health_;
-  Alerts alerts_{flow_};
+  LotTrace lots_;
+  Alerts alerts_{flow_, lots_};
   OrderIndex orders_;
+  Recommendations recommendations_;
   // Balances of stocking locations as of the previous event, to turn the ledger's change log into deltas.
   boost::unordered_flat_map<std::uint64_t, Balance> stock_;
   std::vector<std::uint64_t> changed_;
