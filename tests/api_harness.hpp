@@ -108,6 +108,10 @@ struct ApiHarness {
   Reply get(const std::string& target, const std::string& token, const std::vector<Header>& headers = {}) {
     return send_http(port, http::verb::get, target, "", token, headers);
   }
+  // A read that waits (min_seq) until the read model shows `seq`: read-your-writes after commands.
+  Reply get_at(const std::string& target, const std::string& token, std::uint64_t seq) {
+    return get(fmt::format("{}{}min_seq={}", target, target.find('?') == std::string::npos ? "?" : "&", seq), token);
+  }
   Reply post(const std::string& target, const std::string& body, const std::string& token,
              const std::vector<Header>& headers = {}) {
     return send_http(port, http::verb::post, target, body, token, headers);

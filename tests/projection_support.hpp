@@ -59,6 +59,22 @@ inline void wait_snapshots_settled(const ledger::LiveState& live, std::uint64_t 
   REQUIRE(live.applied_seq() < live.snapshot_seq() + every_events);
 }
 
+// The whole read model re-derived from the log in `dir`.
+inline std::unique_ptr<ledger::ReadModel> rebuild_model(const std::filesystem::path& dir) {
+  auto m = ledger::ReadModel::rebuild(dir);
+  REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().to_string()));
+  return std::move(*m);
+}
+
+// Writes every snapshot of `engine`'s log in `dir` at its last seq, as a live state does.
+inline void save_live_snapshots(ledger::Engine& engine, const std::filesystem::path& dir) {
+  ledger::LiveOptions options;
+  options.data_dir = dir;
+  auto live = start_live(engine, options);
+  wait_applied(*live, engine.last_seq());
+  REQUIRE(live->save_snapshots().ok());
+}
+
 // The read model restored from the snapshots in `dir` (the log there confirms them).
 inline std::unique_ptr<ledger::ReadModel> restore_model(const std::filesystem::path& dir) {
   auto restored = ledger::ReadModel::restore(dir);

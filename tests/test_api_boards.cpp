@@ -48,9 +48,7 @@ struct Boards {
     REQUIRE_MESSAGE(b.status == 201, b.body);
     seq = std::stoull(b.header("X-Ledger-Seq"));
   }
-  Reply get(const std::string& target, const std::string& token) {
-    return h.get(fmt::format("{}{}min_seq={}", target, target.find('?') == std::string::npos ? "?" : "&", seq), token);
-  }
+  Reply get(const std::string& target, const std::string& token) { return h.get_at(target, token, seq); }
   std::size_t rows(const std::string& target, const std::string& token) {
     Reply r = get(target, token);
     REQUIRE_MESSAGE(r.status == 200, r.body);

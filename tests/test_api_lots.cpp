@@ -36,9 +36,7 @@ struct Lots {
               h.admin));
     ok(h.post(fmt::format("/v1/stock/transfers/{}/receive", id), "", h.admin));
   }
-  Reply get(const std::string& target, const std::string& token) {
-    return h.get(fmt::format("{}{}min_seq={}", target, target.find('?') == std::string::npos ? "?" : "&", seq), token);
-  }
+  Reply get(const std::string& target, const std::string& token) { return h.get_at(target, token, seq); }
   // "location=qty;" per holder and "kind from->to qty;" per movement, as `token` sees lot L1.
   std::pair<std::string, std::string> rows(const std::string& lot, const std::string& token) {
     Reply r = get("/v1/lots/" + lot, token);

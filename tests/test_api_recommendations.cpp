@@ -54,9 +54,7 @@ struct Members {
     ok(h.post(fmt::format("/v1/orders/{}/ship", id), "", h.admin));
     ok(h.post(fmt::format("/v1/orders/{}/deliver", id), "", h.admin));
   }
-  Reply get(const std::string& target, const std::string& token) {
-    return h.get(fmt::format("{}{}min_seq={}", target, target.find('?') == std::string::npos ? "?" : "&", seq), token);
-  }
+  Reply get(const std::string& target, const std::string& token) { return h.get_at(target, token, seq); }
   // "sku:score:reason@with;" per row.
   std::string ranked(const std::string& target, const std::string& token) {
     Reply r = get(target, token);

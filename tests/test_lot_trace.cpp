@@ -29,11 +29,7 @@ void transfer(Harness& h, const std::string& id, const std::string& from, const 
   h.ok(ReceiveTransfer{id});
 }
 
-std::unique_ptr<ReadModel> rebuild(Harness& h) {
-  auto m = ReadModel::rebuild(h.dir.path());
-  REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().to_string()));
-  return std::move(*m);
-}
+std::unique_ptr<ReadModel> rebuild(Harness& h) { return test::rebuild_model(h.dir.path()); }
 
 std::string movements_text(const LotRecord& r) {
   std::string out;
@@ -121,13 +117,7 @@ TEST_CASE(
         "region R1 and territory");
 
   // A restart from snapshots plus a tail that raises another conflict equals the rebuild.
-  {
-    LiveOptions options;
-    options.data_dir = h.dir.path();
-    auto live = test::start_live(*h.engine, options);
-    test::wait_applied(*live, h.engine->last_seq());
-    REQUIRE(live->save_snapshots().ok());
-  }
+  test::save_live_snapshots(*h.engine, h.dir.path());
   h.ok(DefineStore{"S5", "Store five", "D2", "R2", 34'200'000, 108'200'000});
   transfer(h, "T6", "store:S3", "store:S5", 1);  // S3 passes it on: S5 is D2's too, still D1's lot
   auto restored = test::restore_model(h.dir.path());

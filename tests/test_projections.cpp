@@ -40,11 +40,7 @@ void network(Harness& h) {
   h.ok(ReceiveStock{"W1", {{"A", 50, {}}, {"B", 50, {}}}, "BATCH-1"});
 }
 
-std::unique_ptr<ReadModel> rebuild(Harness& h) {
-  auto m = ReadModel::rebuild(h.dir.path());
-  REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().to_string()));
-  return std::move(*m);
-}
+std::unique_ptr<ReadModel> rebuild(Harness& h) { return test::rebuild_model(h.dir.path()); }
 
 std::string rows_text(const std::vector<SalesRow>& rows) {
   std::string out;
@@ -323,11 +319,7 @@ void history_with_snapshots(Harness& h) {
   h.clock->advance_us(day_us);
   h.ok(DeliverOrder{"O1"});
   h.ok(AdjustStock{"warehouse:W1", "A", -30, "breakage"});
-  LiveOptions options;
-  options.data_dir = h.dir.path();
-  auto live = test::start_live(*h.engine, options);
-  test::wait_applied(*live, h.engine->last_seq());
-  REQUIRE(live->save_snapshots().ok());
+  test::save_live_snapshots(*h.engine, h.dir.path());
 }
 
 struct Restart {

@@ -44,11 +44,7 @@ void delivered(Harness& h, const std::string& id, const std::string& member, std
   h.ok(DeliverOrder{id});
 }
 
-std::unique_ptr<ReadModel> rebuild(Harness& h) {
-  auto m = ReadModel::rebuild(h.dir.path());
-  REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().to_string()));
-  return std::move(*m);
-}
+std::unique_ptr<ReadModel> rebuild(Harness& h) { return test::rebuild_model(h.dir.path()); }
 
 std::string ranked(const ReadModel& m, const std::string& member, std::size_t k = 10) {
   std::string out;
@@ -122,13 +118,7 @@ TEST_CASE(
   CHECK(r.basket("M4") == nullptr);
 
   // Snapshot plus a tail equals the rebuild.
-  {
-    LiveOptions options;
-    options.data_dir = h.dir.path();
-    auto live = test::start_live(*h.engine, options);
-    test::wait_applied(*live, h.engine->last_seq());
-    REQUIRE(live->save_snapshots().ok());
-  }
+  test::save_live_snapshots(*h.engine, h.dir.path());
   delivered(h, "O7", "M4", {{"C", 1, 40000}, {"D", 1, 40000}});
   auto restored = test::restore_model(h.dir.path());
   REQUIRE(restored->catch_up(h.dir.path()).ok());
