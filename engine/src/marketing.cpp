@@ -123,12 +123,16 @@ std::int64_t rolling_spend(const MemberAccount& account, std::int64_t now_us) {
 std::int64_t next_due_us(const MemberAccount& account, std::int64_t now_us) {
   std::int64_t due = account.lots.empty() ? 0 : account.lots.front().expires_at_us;
   if (tier_for_spend(rolling_spend(account, now_us)) != account.tier) return now_us;
-  // Old spend leaves the window one entry at a time: the first moment the tier it leaves differs.
+  // Old spend leaves the window one instant at a time (every entry of that instant together: a
+  // delivery and a return in one batch share it): the first moment the tier it leaves differs.
   std::int64_t remaining = rolling_spend(account, now_us);
-  for (const auto& e : account.spend) {
-    std::int64_t leaves_at = e.at_us + tier_window_us;
+  for (std::size_t i = 0; i < account.spend.size();) {
+    const std::int64_t at_us = account.spend[i].at_us;
+    std::int64_t leaving = 0;
+    for (; i < account.spend.size() && account.spend[i].at_us == at_us; ++i) leaving += account.spend[i].cents;
+    std::int64_t leaves_at = at_us + tier_window_us;
     if (leaves_at <= now_us) continue;
-    remaining -= e.cents;
+    remaining -= leaving;
     if (tier_for_spend(remaining) != account.tier) {
       if (due == 0 || leaves_at < due) due = leaves_at;
       break;
