@@ -4,6 +4,7 @@
 // ThreadSanitizer too (scripts/test, build-tsan).
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -71,9 +72,198 @@ Harness fast_harness() {
   return Harness(options);
 }
 
+std::string detail(const Error& e, std::string_view key) {
+  for (const auto& d : e.details) {
+    if (d.key == key && std::holds_alternative<std::string>(d.value)) return std::get<std::string>(d.value);
+  }
+  return {};
+}
+
+// A hot campaign: one member per thread, each issued `per_thread` coupons of campaign HOT (so
+// thread t holds HOT-{t * per_thread + 1 ...}, numbered in issue order), and stock for every order.
+constexpr int hot_threads = 8, hot_per_thread = 25;
+
+std::string hot_member(int t) { return fmt::format("M{}", t + 1); }
+std::string hot_coupon(int t, int i) { return fmt::format("HOT-{:06}", t * hot_per_thread + i + 1); }
+
+void hot_campaign(Harness& h, CreateCampaign c) {
+  h.small_network();
+  h.ok(ReceiveStock{"W1", {{"A", 2000, {}}}, "BATCH-1"});
+  c.id = "HOT";
+  c.issuer = "hq";
+  c.valid_from_us = 0;
+  c.valid_to_us = test::t0_us + 30 * day_us;
+  h.ok(c);
+  for (int t = 0; t < hot_threads; ++t) {
+    h.ok(DefineMember{hot_member(t), "Member", "S1"});
+    h.ok(IssueCoupons{"HOT", hot_member(t), hot_per_thread});
+  }
+}
+
+// Thread t's i-th order: `qty` units of A (100000 fen each) sold by hq to its member, redeeming
+// its i-th coupon.
+PlaceOrder hot_order(int t, int i, std::int64_t qty) {
+  PlaceOrder o = one_unit(fmt::format("H{}-{}", t, i));
+  o.buyer = "member:" + hot_member(t);
+  o.channel = "regional_storefront";
+  o.lines = {{"A", qty, 100000}};
+  o.coupons = {hot_coupon(t, i)};
+  return o;
+}
+
+// Every thread places its orders at once, half through submit and half through execute, while a
+// reader checks the marketing invariants (tests/model.hpp) on the live state. Answers by t * n + i.
+void redeem_at_once(Harness& h, Answers& answers, const std::function<std::int64_t(int, int)>& qty) {
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load(std::memory_order_acquire)) {
+      h.engine->inspect([](const LedgerState& s) {
+        std::string violation = test::marketing_invariant_violation(s, test::t0_us);
+        CHECK_MESSAGE(violation.empty(), violation);
+      });
+    }
+  });
+  std::vector<std::thread> members;
+  for (int t = 0; t < hot_threads; ++t) {
+    members.emplace_back([&, t] {
+      for (int i = 0; i < hot_per_thread; ++i) {
+        std::size_t slot = std::size_t(t) * hot_per_thread + i;
+        Command c{
+            fmt::format("redeem-{}-{}", t, i), {hot_member(t), "member", hot_member(t)}, hot_order(t, i, qty(t, i))};
+        if (i % 2 == 0) {
+          h.engine->submit(std::move(c), answers.slot(slot));
+        } else {
+          answers.slot(slot)(h.engine->execute(std::move(c)));
+        }
+      }
+    });
+  }
+  for (auto& m : members) m.join();
+  answers.wait_all();
+  done.store(true, std::memory_order_release);
+  reader.join();
+}
+
+// Every coupon is redeemed on the order that named it or on none; the campaign's counters are the
+// sums over the redeemed ones; the log folds to the same state.
+void check_hot_campaign(Harness& h, const Answers& answers, std::int64_t& redemptions, std::int64_t& discount) {
+  h.engine->inspect([&](const LedgerState& s) {
+    const CampaignRecord* c = s.campaign("HOT");
+    REQUIRE(c != nullptr);
+    redemptions = c->redemptions;
+    discount = c->discount_cents;
+    std::int64_t sum = 0, redeemed = 0;
+    for (int t = 0; t < hot_threads; ++t) {
+      for (int i = 0; i < hot_per_thread; ++i) {
+        const CouponRecord* coupon = s.coupon(hot_coupon(t, i));
+        REQUIRE(coupon != nullptr);
+        const CommandResult& r = answers[std::size_t(t) * hot_per_thread + i];
+        std::string id = fmt::format("H{}-{}", t, i);
+        INFO("coupon " << hot_coupon(t, i) << " order " << id);
+        CHECK(coupon->member == hot_member(t));
+        CHECK(coupon->order == (r.ok() ? id : std::string()));
+        CHECK((s.order(id) != nullptr) == r.ok());
+        if (r.ok()) {
+          CHECK(s.order(id)->discount_cents == coupon->discount_cents);
+          sum += coupon->discount_cents;
+          ++redeemed;
+        }
+      }
+    }
+    CHECK(c->redemptions == redeemed);
+    CHECK(c->discount_cents == sum);
+    std::string violation = test::marketing_invariant_violation(s, test::t0_us);
+    CHECK_MESSAGE(violation.empty(), violation);
+  });
+  check_all_invariants(h);
+  auto folded = fold_log(h.dir.path());
+  REQUIRE(folded.ok());
+  CHECK(folded->render() == h.render());
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("concurrency");
+
+TEST_CASE("8 members redeeming 200 coupons of a campaign with a budget of 60 redemptions at once: exactly 60 do") {
+  constexpr std::int64_t budget = 60, off = 5'000;
+  Harness h = fast_harness();
+  CreateCampaign c;
+  c.kind = CampaignKind::amount_off;
+  c.amount_off_cents = off;
+  c.max_redemptions = budget;
+  hot_campaign(h, c);
+  Answers answers(hot_threads * hot_per_thread);
+  redeem_at_once(h, answers, [](int, int) { return 1; });
+
+  std::map<std::string, int> by_outcome;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    const CommandResult& r = answers[i];
+    by_outcome[r.ok() ? "ok" : std::string(error_code_name(r.error().code)) + " " + detail(r.error(), "reason")] += 1;
+    if (!r.ok()) CHECK(detail(r.error(), "coupon") == hot_coupon(int(i) / hot_per_thread, int(i) % hot_per_thread));
+  }
+  CHECK(by_outcome["ok"] == budget);
+  CHECK(by_outcome["rule_violation budget_exhausted"] == hot_threads * hot_per_thread - budget);
+  CHECK(by_outcome.size() == 2);
+  std::int64_t redemptions = 0, discount = 0;
+  check_hot_campaign(h, answers, redemptions, discount);
+  CHECK(redemptions == budget);
+  CHECK(discount == budget * off);
+  // The budget is spent: one more coupon is refused too, and writes nothing.
+  h.ok(IssueCoupons{"HOT", hot_member(0), 1});
+  PlaceOrder more = hot_order(0, 0, 1);
+  more.id = "H-more";
+  more.coupons = {fmt::format("HOT-{:06}", hot_threads * hot_per_thread + 1)};
+  Error e = h.rejected(more, ErrorCode::rule_violation);
+  CHECK(detail(e, "reason") == "budget_exhausted");
+}
+
+TEST_CASE("8 members redeeming coupons of a campaign with a budget of 1,000,000 fen at once: it is never exceeded") {
+  // 15% off orders of 1 to 3 units of 100000 fen: 15000 to 45000 off each, so the budget covers
+  // some 33 of the 200 orders. Whichever come first redeem; every refused one did not fit what was left.
+  constexpr std::int64_t budget = 1'000'000;
+  Harness h = fast_harness();
+  CreateCampaign c;
+  c.kind = CampaignKind::percent_off;
+  c.percent_off_bp = 1'500;
+  c.max_discount_cents = budget;
+  hot_campaign(h, c);
+  auto qty = [](int t, int i) { return std::int64_t(1 + (t * 7 + i) % 3); };
+  Answers answers(hot_threads * hot_per_thread);
+  redeem_at_once(h, answers, qty);
+
+  std::int64_t redemptions = 0, used = 0;
+  check_hot_campaign(h, answers, redemptions, used);
+  CHECK(used <= budget);
+  std::int64_t ok = 0, refused = 0, smallest_refused = budget;
+  for (int t = 0; t < hot_threads; ++t) {
+    for (int i = 0; i < hot_per_thread; ++i) {
+      const CommandResult& r = answers[std::size_t(t) * hot_per_thread + i];
+      std::int64_t off = qty(t, i) * 100000 * 1500 / 10000;
+      if (r.ok()) {
+        ++ok;
+        continue;
+      }
+      ++refused;
+      CHECK(r.error().code == ErrorCode::rule_violation);
+      CHECK(detail(r.error(), "reason") == "budget_exhausted");
+      CHECK(r.error().number("discount_cents") + off > budget);  // what was used when it came
+      smallest_refused = std::min(smallest_refused, off);
+    }
+  }
+  CHECK(ok == redemptions);
+  CHECK(ok + refused == hot_threads * hot_per_thread);
+  CHECK(refused > 0);
+  CHECK(used + smallest_refused > budget);  // no refused order would fit even now
+  h.engine->inspect([&](const LedgerState& s) {
+    std::int64_t sum = 0;
+    s.for_each_order([&](const std::string&, const OrderRecord& o) {
+      CHECK(o.discount_cents == o.total_cents * 1500 / 10000);
+      sum += o.discount_cents;
+    });
+    CHECK(sum == used);
+  });
+}
 
 TEST_CASE("8 threads buying the last 500 units with 1,600 orders at once: exactly 500 are sold, 1,100 refused") {
   constexpr int threads = 8, orders_per_thread = 200;

@@ -776,4 +776,106 @@ TEST_CASE("the state folded from the log after an order history equals the live 
   check(h);
 }
 
+TEST_CASE("a member's tier is due when old spend leaves the window, spend of one instant leaving together") {
+  Harness h;
+  network(h);
+  stock_store(h);
+  // Member M1 picks up one unit for 1,000 yuan (A at 100000 fen each, S1's stock).
+  auto pickup = [&](std::string id, std::int64_t qty, std::int64_t price, std::int64_t points) {
+    PlaceOrder o = booking(id, qty);
+    o.lines[0].unit_price_cents = price;
+    o.pickup_at_us = h.clock->now_us() + hour_us;
+    o.promised_by_us = h.clock->now_us() + day_us;
+    o.points = points;
+    h.ok(o);
+    h.ok(DeliverOrder{id});
+  };
+  auto account = [&] {
+    MemberAccount out;
+    h.engine->inspect([&](const LedgerState& s) { out = *s.member_account("M1"); });
+    return out;
+  };
+  pickup("B-1", 1, 100000, 0);  // spend +100000 now
+  h.clock->advance_us(day_us);
+  const std::int64_t same_instant = h.clock->now_us();
+  pickup("B-2", 1, 100000, 0);                               // +100000 ...
+  h.ok(ReturnOrder{"B-1", {{"A", 1, {}}}, "changed mind"});  // ... and -100000 at the same instant
+  h.clock->advance_us(day_us);
+  const std::int64_t last = h.clock->now_us();
+  // 2,500 yuan more (silver), paid partly with the points of B-2, so no lot expires before B-3's.
+  pickup("B-3", 2, 125000, 1000);
+  MemberAccount a = account();
+  REQUIRE(a.tier == "silver");
+  REQUIRE(a.lots.size() == 1);
+  // When B-2's +100000 and B-1's -100000 leave the window together the spend stays 250000: still
+  // silver. Only B-3's spend leaving makes the tier fall (and its points expire then too).
+  CHECK(a.due_us == last + tier_window_us);
+  h.clock->advance_us(same_instant + tier_window_us + hour_us - h.clock->now_us());
+  tick(h);
+  a = account();
+  CHECK(a.tier == "silver");
+  CHECK(a.due_us > h.clock->now_us());
+  h.engine->inspect([&](const LedgerState& s) {
+    CHECK(s.member_due().begin()->first > h.clock->now_us());  // nothing left overdue
+  });
+  h.clock->advance_us(last + tier_window_us - h.clock->now_us());
+  tick(h);
+  a = account();
+  CHECK(a.tier == "standard");
+  CHECK(a.points == 0);
+  CHECK(a.due_us == 0);
+  check(h);
+}
+
+TEST_CASE("a member whose tier would fall and rise again while the clock jumps past both is not left overdue") {
+  Harness h;
+  network(h);
+  stock_store(h);
+  auto place = [&](std::string id, std::int64_t qty, std::int64_t price, std::int64_t points) {
+    PlaceOrder o = booking(id, qty);
+    o.lines[0].unit_price_cents = price;
+    o.pickup_at_us = h.clock->now_us() + hour_us;
+    o.promised_by_us = h.clock->now_us() + day_us;
+    o.points = points;
+    h.ok(o);
+    h.ok(DeliverOrder{id});
+  };
+  auto account = [&] {
+    MemberAccount out;
+    h.engine->inspect([&](const LedgerState& s) { out = *s.member_account("M1"); });
+    return out;
+  };
+  const std::int64_t first = h.clock->now_us();
+  place("B-1", 2, 125000, 0);  // +250000: silver
+  h.clock->advance_us(day_us);
+  const std::int64_t second = h.clock->now_us();
+  h.ok(ReturnOrder{"B-1", {{"A", 1, {}}}, "one broken"});  // -125000: standard
+  h.clock->advance_us(day_us);
+  const std::int64_t third = h.clock->now_us();
+  place("B-2", 2, 100000, 1250);  // +200000: silver again; B-1's points spent
+  MemberAccount a = account();
+  REQUIRE(a.tier == "silver");
+  REQUIRE(a.lots.size() == 1);
+  // A return takes its spend from its own order's entry (B-1 keeps 125000), so B-1 leaving the window
+  // leaves B-2's 200000: still silver. Only B-2 leaving makes it fall; the clock jumps past B-1's.
+  CHECK(a.due_us == third + tier_window_us);
+  CHECK(first < second);
+  h.clock->advance_us(second + tier_window_us + hour_us - h.clock->now_us());
+  tick(h);
+  a = account();
+  CHECK(a.tier == "silver");
+  CHECK(a.due_us == third + tier_window_us);
+  h.engine->inspect([&](const LedgerState& s) { CHECK(s.member_due().begin()->first > h.clock->now_us()); });
+  h.clock->advance_us(third + tier_window_us - h.clock->now_us());
+  tick(h);
+  a = account();
+  CHECK(a.tier == "standard");
+  CHECK(a.points == 0);
+  CHECK(a.due_us == 0);
+  check(h);
+  auto folded = fold_log(h.dir.path());
+  REQUIRE(folded.ok());
+  CHECK(folded->render() == h.render());
+}
+
 TEST_SUITE_END();

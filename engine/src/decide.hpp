@@ -74,7 +74,8 @@ void emit_delivery_marketing(const LedgerState& state, const std::string& id, co
 void emit_return_marketing(const LedgerState& state, const std::string& id, const OrderRecord& o,
                            const std::map<std::string_view, std::int64_t>& returned_now, std::int64_t now_us,
                            EventSink& sink);
-// The clock reached the member's due time: PointsExpired for lots past expiry, a tier change.
+// The clock reached the member's due time: PointsExpired for lots past expiry, a tier change; when
+// neither (the clock jumped past a change and what undid it), PointsExpired of 0, which reschedules it.
 Status member_clock(const LedgerState& state, const std::string& member, std::int64_t now_us, EventSink& sink);
 
 // Lines are non-empty, at most lines_max, each naming a known SKU with 0 < qty <= qty_max.

@@ -313,14 +313,16 @@ Status set_price_policy(const SetPricePolicy& c, EventSink& sink) {
 
 // ---- points and tiers
 
-void emit_tier_if_changed(const LedgerState& state, const std::string& member, std::int64_t now_us,
+// Returns whether it changed.
+bool emit_tier_if_changed(const LedgerState& state, const std::string& member, std::int64_t now_us,
                           std::int64_t spend_delta_cents, EventSink& sink) {
   const MemberAccount& a = account_or_empty(state, member);
   std::string tier = tier_for_spend(rolling_spend(a, now_us) + spend_delta_cents);
-  if (tier == a.tier) return;
+  if (tier == a.tier) return false;
   auto& b = sink.builder();
   auto body = fb::CreateMemberTierChangedDirect(b, member.c_str(), tier.c_str(), a.tier.c_str());
   sink.emit(fmt::format("member:{}", member), fb::Body::MemberTierChanged, body.Union());
+  return true;
 }
 
 // Value of `units` (SKU -> units) of the order at its line prices: each SKU's lines' value pro rata.
@@ -546,9 +548,9 @@ void emit_order_end_marketing(const LedgerState& state, const std::string& id, c
     sink.emit(fmt::format("campaign:{}", c->campaign), fb::Body::CouponRestored, body.Union());
   }
   const OrderMarketing* om = state.order_marketing(id);
-  if (om != nullptr && om->points_spent > 0 && !om->points_refunded) {
-    auto body =
-        fb::CreatePointsRefundedDirect(b, member.c_str(), om->points_spent, id.c_str(), latest_expiry(om->spent_lots));
+  Refund refund = om != nullptr && !om->points_refunded ? refundable(om->spent_lots, now_us) : Refund{};
+  if (refund.points > 0) {
+    auto body = fb::CreatePointsRefundedDirect(b, member.c_str(), refund.points, id.c_str(), refund.latest_expiry_us);
     sink.emit(fmt::format("member:{}", member), fb::Body::PointsRefunded, body.Union());
   }
 }
@@ -590,7 +592,15 @@ Status member_clock(const LedgerState& state, const std::string& member, std::in
     auto body = fb::CreatePointsExpiredDirect(b, member.c_str(), expired);
     sink.emit(fmt::format("member:{}", member), fb::Body::PointsExpired, body.Union());
   }
-  emit_tier_if_changed(state, member, now_us, 0, sink);
+  bool tier_changed = emit_tier_if_changed(state, member, now_us, 0, sink);
+  if (expired == 0 && !tier_changed) {
+    // The clock jumped past the change it was due for and past what undid it (old spend leaving,
+    // then an old return leaving): nothing changes, but the account must be scheduled again, or it
+    // stays due for ever (and enough such accounts would crowd out every other member's clock).
+    // Expiring nothing says the clock saw it; the fold reschedules it as for any points event.
+    auto body = fb::CreatePointsExpiredDirect(b, member.c_str(), 0);
+    sink.emit(fmt::format("member:{}", member), fb::Body::PointsExpired, body.Union());
+  }
   return Ok{};
 }
 

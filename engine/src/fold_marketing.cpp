@@ -219,11 +219,12 @@ Status FoldAccess::points_changed() {
       member = b->member();
       MemberAccount* a = account(member);
       auto om = s_.marketing_.orders.find(fb_str(b->order()));
-      if (a == nullptr || om == s_.marketing_.orders.end() || om->second.points_refunded ||
-          om->second.points_spent != b->points() || latest_expiry(om->second.spent_lots) != b->expires_at_us()) {
+      Refund refund = om == s_.marketing_.orders.end() ? Refund{} : refundable(om->second.spent_lots, e.ts_us());
+      if (a == nullptr || om == s_.marketing_.orders.end() || om->second.points_refunded || refund.points <= 0 ||
+          refund.points != b->points() || refund.latest_expiry_us != b->expires_at_us()) {
         return contradiction(e, "refunds points the order did not spend");
       }
-      for (const auto& lot : om->second.spent_lots) add_lot(*a, lot.points, lot.expires_at_us);
+      for (const auto& lot : refund.lots) add_lot(*a, lot.points, lot.expires_at_us);
       om->second.points_refunded = true;
       break;
     }

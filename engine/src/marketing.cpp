@@ -94,10 +94,15 @@ std::int64_t points_for_paid(std::int64_t paid_cents, std::int32_t multiplier_pe
   return paid_cents / 100 * multiplier_permille / 1000;
 }
 
-std::int64_t latest_expiry(const std::vector<PointsLot>& lots) {
-  std::int64_t latest = 0;
-  for (const auto& lot : lots) latest = std::max(latest, lot.expires_at_us);
-  return latest;
+Refund refundable(const std::vector<PointsLot>& spent_lots, std::int64_t now_us) {
+  Refund out;
+  for (const auto& lot : spent_lots) {
+    if (lot.expires_at_us <= now_us) continue;
+    out.lots.push_back(lot);
+    out.points += lot.points;
+    out.latest_expiry_us = std::max(out.latest_expiry_us, lot.expires_at_us);
+  }
+  return out;
 }
 
 std::int64_t usable_points(const MemberAccount& account, std::int64_t now_us) {

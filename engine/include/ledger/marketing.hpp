@@ -20,7 +20,8 @@
 //   multiplier, where paid is the delivered units' share of total - discount - points. They expire
 //   points_validity_us after they were earned; spending takes the lots that expire first. A return
 //   takes back what its units earned (at most the balance); a cancelled, rejected or wholly returned
-//   order gives back the points spent on it with the expiry they had (so a cancel never renews them).
+//   order gives back the points spent on it with the expiry they had (so a cancel never renews them;
+//   those that expired meanwhile stay gone).
 // - Tiers come from the member's spend (total - discount of what was delivered and kept) over the
 //   last tier_window_us: standard, silver, gold, platinum (tier_thresholds_cents). A return takes
 //   its spend out of the order's own deliveries still in the window, the latest first: spend that
@@ -151,8 +152,13 @@ struct CouponToApply {
 // lowest threshold is not reached, or a coupon with no line in its SKU scope, is an error naming it.
 Result<Discounts> compute_discounts(const std::vector<OrderLineInput>& lines, std::vector<CouponToApply> coupons);
 
-// The latest expiry of some lots (0 for none): what PointsRefunded names.
-std::int64_t latest_expiry(const std::vector<PointsLot>& lots);
+// What of some spent lots a refund at `now_us` gives back: the lots not yet expired (the others would
+// have expired meanwhile), their points and the latest expiry among them (what PointsRefunded names).
+struct Refund {
+  std::vector<PointsLot> lots;
+  std::int64_t points = 0, latest_expiry_us = 0;
+};
+Refund refundable(const std::vector<PointsLot>& spent_lots, std::int64_t now_us);
 // Points a delivery earns: floor(paid / 100) x multiplier / 1000.
 std::int64_t points_for_paid(std::int64_t paid_cents, std::int32_t multiplier_permille);
 // value x numerator / denominator, floored, without overflow (denominator > 0).
