@@ -27,20 +27,6 @@ bool can_see_campaign(const Principal& p, const CampaignRecord& c) {
   return p.global_read() || acts_for_issuer(p, c.terms.issuer);
 }
 
-// A member is seen by itself, its home store, that store's dealer, the home region's manager and
-// the global readers.
-bool can_see_member(const Principal& p, const LedgerState& s, std::string_view member) {
-  const MemberRecord* m = s.member(member);
-  if (m == nullptr) return false;
-  if (p.global_read()) return true;
-  if (p.role == "member") return p.scope == member;
-  const StoreRecord* home = s.store(m->home_store);
-  if (home == nullptr) return false;
-  if (p.role == "store") return p.scope == m->home_store;
-  if (p.role == "dealer") return p.scope == home->dealer;
-  return p.role == "region_manager" && p.scope == home->region;
-}
-
 std::string strings_json(const std::vector<std::string>& v) {
   std::string out = "[";
   for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_str(v[i]);
@@ -244,7 +230,7 @@ void Service::marketing_reads(Call& call) {
       // Points and coupons as of now, or of the log's last event if it is ahead of this clock.
       std::int64_t at = std::max(now_us, s.last_ts_us());
       std::optional<std::string> out;
-      if (can_see_member(p, s, id)) out = member_json(s, id, at);
+      if (member_visible(p, s, id)) out = member_json(s, id, at);
       return std::pair{out, seq};
     });
     return answer(std::move(body), seq, fmt::format("no member '{}' visible to you", id));

@@ -17,19 +17,6 @@ namespace {
 
 constexpr std::size_t recommendations_default = 10;
 
-bool member_visible(const Principal& p, const LedgerState& s, std::string_view member) {
-  const MemberRecord* m = s.member(member);
-  if (m == nullptr) return false;
-  if (p.global_read()) return true;
-  if (p.role == "member") return p.scope == member;
-  const StoreRecord* home = s.store(m->home_store);
-  if (home == nullptr) return false;
-  if (p.role == "store") return m->home_store == p.scope;
-  if (p.role == "dealer") return home->dealer == p.scope;
-  if (p.role == "region_manager") return home->region == p.scope;
-  return false;
-}
-
 std::string recommendations_json(std::string_view member, const std::vector<Recommendation>& rows) {
   std::string out = fmt::format("{{\"member\":{},\"rows\":[", json_str(member));
   for (std::size_t i = 0; i < rows.size(); ++i) {

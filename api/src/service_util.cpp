@@ -133,6 +133,18 @@ bool dealer_visible(const Principal& p, const LedgerState& s, std::string_view d
   return p.role == "dealer" && p.scope == dealer;
 }
 
+bool member_visible(const Principal& p, const LedgerState& s, std::string_view member) {
+  const MemberRecord* m = s.member(member);
+  if (m == nullptr) return false;
+  if (p.global_read()) return true;
+  if (p.role == "member") return p.scope == member;
+  const StoreRecord* home = s.store(m->home_store);
+  if (home == nullptr) return false;
+  if (p.role == "store") return p.scope == m->home_store;
+  if (p.role == "dealer") return p.scope == home->dealer;
+  return p.role == "region_manager" && p.scope == home->region;
+}
+
 bool Principal::global_read() const {
   return role == "hq_admin" || role == "auditor" || role == "sales_director" || role == "finance";
 }

@@ -44,4 +44,8 @@ bool acts_for(const Principal& p, std::string_view party);
 // The global readers, the dealer itself and its region's manager see a dealer's health and credit.
 bool dealer_visible(const Principal& p, const LedgerState& s, std::string_view dealer);
 
+// A member is seen by itself, its home store, that store's dealer, the home region's manager and the
+// global readers (member records, points, coupons, recommendations).
+bool member_visible(const Principal& p, const LedgerState& s, std::string_view member);
+
 }  // namespace ledger::api
