@@ -551,6 +551,24 @@ TEST_CASE("the approval policy decides the steps: amount, price below floor, ord
   check(h);
 }
 
+TEST_CASE("the principal that placed an order never approves a step of it; another manager of the region does") {
+  Harness h;
+  network(h);
+  h.ok(SetApprovalPolicy{{rule("region_manager", 1)}});
+  REQUIRE(run_as(h, manager_east, hq_order("O1", {{"A", 2, 70000}})).ok());
+  std::uint64_t before = h.engine->last_seq();
+  auto own = run_as(h, manager_east, ApproveOrder{"O1", "region_manager"});
+  REQUIRE(!own.ok());
+  CHECK(own.error().code == ErrorCode::forbidden);
+  auto own_reject = run_as(h, manager_east, RejectOrder{"O1", "mine"});
+  REQUIRE(!own_reject.ok());
+  CHECK(own_reject.error().code == ErrorCode::forbidden);
+  CHECK(h.engine->last_seq() == before);  // nothing written
+  REQUIRE(run_as(h, Actor{"zhao", "region_manager", "R1"}, ApproveOrder{"O1", "region_manager"}).ok());
+  CHECK(status(h, "O1") == "allocated");
+  check(h);
+}
+
 TEST_CASE("a step is approved by its role only, a region manager only in their region; every step is recorded") {
   Harness h;
   network(h);
