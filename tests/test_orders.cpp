@@ -560,9 +560,11 @@ TEST_CASE("the principal that placed an order never approves a step of it; anoth
   auto own = run_as(h, manager_east, ApproveOrder{"O1", "region_manager"});
   REQUIRE(!own.ok());
   CHECK(own.error().code == ErrorCode::forbidden);
+  CHECK(detail(own.error(), "reason") == "own_order");
   auto own_reject = run_as(h, manager_east, RejectOrder{"O1", "mine"});
   REQUIRE(!own_reject.ok());
   CHECK(own_reject.error().code == ErrorCode::forbidden);
+  CHECK(detail(own_reject.error(), "reason") == "own_order");
   CHECK(h.engine->last_seq() == before);  // nothing written
   REQUIRE(run_as(h, Actor{"zhao", "region_manager", "R1"}, ApproveOrder{"O1", "region_manager"}).ok());
   CHECK(status(h, "O1") == "allocated");

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <set>
 
 #include "decide.hpp"
@@ -521,14 +522,19 @@ std::string order_region(const LedgerState& state, const OrderRecord& o) {
   return o.ship_to_region;
 }
 
-Status check_approver(const LedgerState& state, const OrderRecord& o, const Actor& actor, std::string_view step) {
-  // Segregation of duties: the principal that placed an order never approves (or rejects) a step of it.
+// Segregation of duties: the principal that placed an order never approves or rejects it. The order's
+// first timeline entry is its placement, with the placer's principal.
+Status check_not_placer(const OrderRecord& o, const Actor& actor) {
+  assert(o.timeline.empty() || o.timeline.front().kind == "placed");
   if (!o.timeline.empty() && !actor.principal.empty() && actor.principal != "system" &&
       o.timeline.front().principal == actor.principal) {
     return make_error(ErrorCode::forbidden, "you placed this order: another approver decides its steps")
-        .with("step", std::string(step))
         .with("reason", "own_order");
   }
+  return Ok{};
+}
+
+Status check_approver(const LedgerState& state, const OrderRecord& o, const Actor& actor, std::string_view step) {
   if (actor.role != step) {
     return make_error(ErrorCode::forbidden, fmt::format("step {} is approved by a {}, not a {}", step, step, actor.role))
         .with("step", std::string(step));
@@ -565,6 +571,7 @@ Status approve_order(const LedgerState& state, const ApproveOrder& c, const Acto
   for (const auto& a : (*o)->approvals) {
     if (a.step == c.step) return illegal(c.id, **o, fmt::format("step {} was approved already", c.step));
   }
+  if (auto st = check_not_placer(**o, actor); !st) return st;
   if (auto st = check_approver(state, **o, actor, c.step); !st) return st;
   auto& b = sink.builder();
   auto body = fb::CreateOrderApprovedDirect(b, c.id.c_str(), c.step.c_str());
@@ -578,6 +585,7 @@ Status reject_order(const LedgerState& state, const RejectOrder& c, const Actor&
   if (!o) return o.take_error();
   if ((*o)->ended() || !(*o)->approvals_pending()) return illegal(c.id, **o, "only an order waiting for approval is rejected");
   if (auto st = check_text(c.reason, "reason", true); !st) return st;
+  if (auto st = check_not_placer(**o, actor); !st) return st;
   // Any approver of a step still pending may say no.
   Status allowed = make_error(ErrorCode::forbidden, "only an approver of a pending step may reject");
   for (const auto& step : (*o)->approvals_required) {
